@@ -1,0 +1,3 @@
+export * from './memory.js';
+export * from './vm.js';
+export * from './runner.js';
