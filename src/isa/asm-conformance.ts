@@ -4,17 +4,14 @@
  * whitespace-separated operands each with one trailing comma removed, `#` comments, labels on their
  * own line, an implicit `exit` label at the first exit, relative targets counted in slots.
  */
+import { AsmError } from './asm-error.js';
+import { parseImm64 as parseImm64Literal, parseSigned } from './asm-numbers.js';
 import { BPF_PSEUDO_CALL, BPF_PSEUDO_KFUNC_CALL, MAX_BPF_REG } from './constants.js';
 import { Op, OP_TABLE, type OpInfo } from './ops.js';
 import { fromInstructions, type Instruction, type Program } from './program.js';
+import { parseRawInsn } from './raw-insn.js';
 
-/** A syntax error in assembly text: line number (1-based) and what is wrong. */
-export class AsmError extends Error {
-  constructor(readonly line: number, message: string) {
-    super(`line ${line}: ${message}`);
-    this.name = 'AsmError';
-  }
-}
+export { AsmError } from './asm-error.js';
 
 interface Pending {
   readonly ins: Instruction;
@@ -47,43 +44,17 @@ function isReg(tok: string): boolean {
   return /^%r\d+$/.test(tok);
 }
 
-/** A 32-bit immediate: hex is an unsigned bit pattern, decimal is signed. */
+/** A 32-bit immediate: hex is an unsigned bit pattern, decimal is signed (README §5). */
 function parseImm32(tok: string, line: number): number {
-  if (/^[+-]?0x[0-9a-f]+$/i.test(tok)) {
-    const neg = tok.startsWith('-');
-    const v = BigInt(tok.replace(/^[+-]/, ''));
-    if (v > 0xffffffffn) throw new AsmError(line, `immediate '${tok}' out of range`);
-    return Number(BigInt.asIntN(32, neg ? -v : v));
-  }
-  if (!/^[+-]?\d+$/.test(tok)) throw new AsmError(line, `expected an immediate, got '${tok}'`);
-  const v = Number(tok);
-  if (v < -0x80000000 || v > 0x7fffffff) throw new AsmError(line, `immediate '${tok}' out of range`);
-  return v;
+  return parseSigned(tok, 32, line, 'immediate');
 }
 
 function parseOff16(tok: string, line: number): number {
-  if (/^[+-]?0x[0-9a-f]+$/i.test(tok)) {
-    const neg = tok.startsWith('-');
-    const v = Number(BigInt(tok.replace(/^[+-]/, '')));
-    if (v > 0xffff) throw new AsmError(line, `offset '${tok}' out of range`);
-    const s = (v << 16) >> 16;
-    return neg ? -s : s;
-  }
-  if (!/^[+-]?\d+$/.test(tok)) throw new AsmError(line, `expected an offset, got '${tok}'`);
-  const v = Number(tok);
-  if (v < -0x8000 || v > 0x7fff) throw new AsmError(line, `offset '${tok}' out of range`);
-  return v;
+  return parseSigned(tok, 16, line, 'offset');
 }
 
 function parseImm64(tok: string, line: number): bigint {
-  let v: bigint;
-  try {
-    v = BigInt(tok.startsWith('-0x') ? -BigInt(tok.slice(1)) : tok.startsWith('+') ? tok.slice(1) : tok);
-  } catch {
-    throw new AsmError(line, `expected a 64-bit immediate, got '${tok}'`);
-  }
-  if (v > 0xffffffffffffffffn || v < -0x8000000000000000n) throw new AsmError(line, `immediate '${tok}' out of range`);
-  return BigInt.asUintN(64, v);
+  return parseImm64Literal(tok, line);
 }
 
 /** `[%rN+off]`, `[%rN-off]` or `[%rN]`. */
@@ -112,6 +83,8 @@ function arity(ops: string[], n: number, name: string, line: number): void {
 }
 
 function parseLine(mn: string, ops: string[], line: number): Pending {
+  // Our extension: any instruction spelled field by field (see ./raw-insn.ts).
+  if (mn === '.insn') return { ins: parseRawInsn(ops.join(' '), line), line };
   // Multi-word mnemonics: lock ..., call local/helper/runtime.
   if (mn === 'lock') {
     let words = ops.slice();

@@ -129,7 +129,7 @@ export function validate(p: Program, opts: ValidateOptions = {}): IsaError | nul
         : new IsaError(i, 'jump_out_of_range', `jump out of range from insn ${i} to ${t}`);
     }
     if (p.op[t] === Op.LDDW_HI) {
-      return new IsaError(i, 'jump_into_ldimm64', `jump to the middle of ldimm64 insn ${t - 1}`);
+      return new IsaError(i, 'jump_into_ldimm64', `jump into the middle of ldimm64 insn ${t - 1}`);
     }
   }
   return null;

@@ -82,3 +82,27 @@ export function findCharArray(source: string, name: string): Uint8Array | null {
   if (!m) return null;
   return decodeCStringLiterals(source, m.index + m[0].length - 1).bytes;
 }
+
+/** Column budget of one line of bpftool's hex dump (bpftool gen.c `print_hex`). */
+const PRINT_HEX_WIDTH = 78;
+
+/**
+ * The body of a C string literal exactly as bpftool's `print_hex` writes it: every byte as `\xNN`
+ * (lower-case hex) or `\0` for a zero byte, with a backslash-newline continuation whenever the
+ * current line would exceed 78 characters. The caller writes the opening `"\` + newline before it
+ * and the closing `"` after it; {@link decodeCStringLiterals} reads the result back to `bytes`.
+ */
+export function formatBpftoolHex(bytes: Uint8Array): string {
+  const parts: string[] = [];
+  let len = 0;
+  for (const b of bytes) {
+    const w = b !== 0 ? 4 : 2;
+    len += w;
+    if (len > PRINT_HEX_WIDTH) {
+      parts.push('\\\n');
+      len = w;
+    }
+    parts.push(b !== 0 ? `\\x${b.toString(16).padStart(2, '0')}` : '\\0');
+  }
+  return parts.join('');
+}
