@@ -98,6 +98,8 @@ export class Vm {
   private readonly frameRet = new Int32Array(MAX_CALL_FRAMES);
   private readonly frameSave = new Int32Array(MAX_CALL_FRAMES * 8);
   private readonly frameProg: Array<Program | null> = new Array<Program | null>(MAX_CALL_FRAMES).fill(null);
+  /** @internal The caller's may_goto counter per frame (each function has its own, see MAY_GOTO). */
+  readonly frameMayGoto = new Int32Array(MAX_CALL_FRAMES);
 
   constructor(space: AddressSpace = new AddressSpace(), opts: VmOptions = {}) {
     this.space = space;
@@ -155,8 +157,9 @@ export class Vm {
     return execute(this, prog, entry);
   }
 
-  /** @internal */ pushFrame(depth: number, ret: number, prog: Program): void {
+  /** @internal */ pushFrame(depth: number, ret: number, prog: Program, mayGoto: number): void {
     this.frameRet[depth] = ret;
+    this.frameMayGoto[depth] = mayGoto;
     this.frameProg[depth] = prog;
     const s = depth * 8, r = this.regs, f = this.frameSave;
     for (let k = 0; k < 8; k++) f[s + k] = r[12 + k];
@@ -739,7 +742,11 @@ function execute(vm: Vm, prog: Program, entry: number): RunResult {
       case Op.JSLE32_K: if (r[dst[i] << 1] <= imm[i]) pc += off[i]; break;
       case Op.JSLE32_X: if (r[dst[i] << 1] <= r[src[i] << 1]) pc += off[i]; break;
       case Op.MAY_GOTO: {
-        // Falls through BPF_MAX_LOOPS times per run, then always jumps (Linux's may_goto counter).
+        // Falls through BPF_MAX_LOOPS times, then always jumps. Linux keeps the counter in a stack
+        // slot of each function, set to BPF_MAX_LOOPS by an instruction the verifier adds to the
+        // function's prologue (do_misc_fixups): every call, and every tail-called program, starts
+        // with a full counter, and a callee's loops do not use up its caller's. (x86-64 and arm64
+        // JITs replace the count with a time limit, timed may_goto; this is the fixed-count form.)
         if (mayGoto === 0) pc += off[i]; else mayGoto--;
         break;
       }
@@ -756,6 +763,7 @@ function execute(vm: Vm, prog: Program, entry: number): RunResult {
           }
           if (next === null) break;
           tailCalls++;
+          mayGoto = BPF_MAX_LOOPS; // the new program's prologue initialises its own counter
           cur = next; op = next.op; dst = next.dst; src = next.src; off = next.off; imm = next.imm;
           vm.program = next;
           pc = 0;
@@ -780,8 +788,9 @@ function execute(vm: Vm, prog: Program, entry: number): RunResult {
         if (depth + 1 >= MAX_CALL_FRAMES) {
           return fault('call_depth', i, `the call stack of ${MAX_CALL_FRAMES} frames is too deep`, n);
         }
-        vm.pushFrame(depth, pc, cur);
+        vm.pushFrame(depth, pc, cur, mayGoto);
         depth++;
+        mayGoto = BPF_MAX_LOOPS;
         r[20] = STACK_BYTES - depth * MAX_BPF_STACK;
         r[21] = vm.stack.hi;
         pc = i + 1 + imm[i];
@@ -794,6 +803,7 @@ function execute(vm: Vm, prog: Program, entry: number): RunResult {
         }
         depth--;
         const back = vm.popFrame(depth);
+        mayGoto = vm.frameMayGoto[depth];
         pc = vm.pc;
         if (back !== cur) { cur = back; op = back.op; dst = back.dst; src = back.src; off = back.off; imm = back.imm; vm.program = back; }
         r[20] = STACK_BYTES - depth * MAX_BPF_STACK;
