@@ -1,7 +1,12 @@
 /**
- * bpfsim: a userspace eBPF interpreter, simplified verifier and modelled Linux kernel.
+ * bpfsim: a userspace eBPF interpreter, simplified verifier and modelled Linux 6.18 kernel that
+ * runs signed BPF light-skeleton loaders end to end, without root.
  */
 export * from './isa/index.js';
 export * from './interpreter/index.js';
 export * from './conformance/data-file.js';
 export * from './conformance/run.js';
+export * from './kernel/index.js';
+export * from './skeleton/index.js';
+export { KernelError, ERRNO, errnoName, type ErrnoName } from './errno.js';
+export { toHex, fromHex } from './util/hex.js';

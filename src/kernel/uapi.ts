@@ -136,7 +136,6 @@ function invert<T extends Record<string, number>>(o: T): ReadonlyMap<number, key
 const CMD_NAMES = invert(BPF_CMD);
 const MAP_TYPE_NAMES = invert(BPF_MAP_TYPE);
 const PROG_TYPE_NAMES = invert(BPF_PROG_TYPE);
-const HELPER_NAMES = invert(BPF_FUNC);
 
 export function cmdName(cmd: number): string {
   return CMD_NAMES.get(cmd) ?? `BPF_CMD_${cmd}`;
@@ -146,10 +145,6 @@ export function mapTypeName(t: number): string {
 }
 export function progTypeName(t: number): string {
   return PROG_TYPE_NAMES.get(t) ?? `BPF_PROG_TYPE_${t}`;
-}
-export function helperName(id: number): string {
-  const n = HELPER_NAMES.get(id);
-  return n === undefined ? `helper#${id}` : `bpf_${n}`;
 }
 
 /** `syscall` -> BPF_PROG_TYPE_SYSCALL (the CLI and JSONL spelling: Linux name, prefix dropped, lower case). */

@@ -1,0 +1,45 @@
+/**
+ * Writing a verifier or BTF log into the caller's buffer (kernel/bpf/log.c). The log machinery
+ * itself (rotating vs BPF_LOG_FIXED, truncation → ENOSPC, log_true_size) is ./btf/log.ts's
+ * VerifierLog; this module connects it to user memory and to the attr's log_true_size field.
+ *
+ * The buffer is always a *user* pointer, even for loads the loader issues through bpf_sys_bpf.
+ */
+import { KernelError } from '../errno.js';
+import { VerifierLog, verifierLogAttrValid, type LogBufState } from './btf/log.js';
+import type { SysCtx } from './cmd/index.js';
+import type { Kernel } from './kernel.js';
+
+/** Whether the kernel could write `size` bytes of user memory at `buf`. */
+export function logBufState(k: Kernel, buf: bigint, size: number): LogBufState {
+  if (buf === 0n) return 'absent';
+  const at = k.space.resolve(buf, Math.max(1, size));
+  return at && !at.region.kernel ? 'present' : 'fault';
+}
+
+/** bpf_vlog_init's attribute check: EINVAL for inconsistent log attributes. */
+export function checkLogAttrs(k: Kernel, level: number, size: number, buf: bigint): void {
+  if (!verifierLogAttrValid({ level: level >>> 0, size: size >>> 0, buf: logBufState(k, buf, size) })) throw new KernelError('EINVAL');
+}
+
+/**
+ * Put a complete log text through VerifierLog, copy what the kernel would leave into the user
+ * buffer and store log_true_size at `trueSizeOff` when the caller's attr reaches that far.
+ * Returns 0 or the finalize errno (ENOSPC, EFAULT).
+ */
+export function writeVerifierLog(k: Kernel, ctx: SysCtx, level: number, size: number, buf: bigint, text: string, trueSizeOff: number): number {
+  const log = new VerifierLog({ level: level >>> 0, size: size >>> 0, buf: logBufState(k, buf, size) });
+  if (log.needed && text.length) log.write(text);
+  const fin = log.finalize();
+  if (fin.bytes) {
+    const out = new Uint8Array(fin.bytes.length + 1);
+    out.set(fin.bytes);
+    k.copyToBpfptr(buf, out, false);
+  }
+  if (level !== 0 && ctx.size >= trueSizeOff + 4) {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, fin.trueSize, true);
+    if (!k.copyToBpfptr(ctx.attrPtr + BigInt(trueSizeOff), b, ctx.isKernel)) return 14;
+  }
+  return fin.errno;
+}

@@ -1,0 +1,147 @@
+/**
+ * Batch verification cases (the `bpfsim verify --jsonl` format): one JSON object per case with the
+ * program as hex and the maps to create, one result object per case. Map fds are handed out from 3
+ * in the order the maps are listed; each map's fd is written into the imm of the ld_imm64 at each of
+ * its `slots` (MAP_FD or, with a value offset in the second half, MAP_VALUE).
+ *
+ * Input: {"id": "...", "prog_type": "syscall", "prog_flags": 16, "insns": "<hex>",
+ *         "maps": [{"type": "array", "key_size": 4, "value_size": 8, "max_entries": 1, "flags": 0, "slots": [3]}]}
+ * Output: {"id": "...", "verdict": "accept"|"reject", "errno": N, "errno_name": "EACCES",
+ *          "log_tail": [...], "processed_insns": N}
+ */
+import { ERRNO, errnoName } from '../errno.js';
+import { decode, ProgramLengthError } from '../isa/program.js';
+import { HexError, fromHex } from '../util/hex.js';
+import type { MapDescriptor, VerifyResult } from './env.js';
+import { mapTypeByName, progTypeByName } from './kernel-names.js';
+import { verify } from './verify.js';
+
+export interface BatchMap {
+  readonly type: string | number;
+  readonly key_size: number;
+  readonly value_size: number;
+  readonly max_entries: number;
+  readonly flags?: number;
+  readonly slots?: readonly number[];
+}
+
+export interface BatchCase {
+  readonly id: string;
+  readonly prog_type: string | number;
+  readonly prog_flags?: number;
+  readonly expected_attach_type?: number;
+  readonly attach_btf_id?: number;
+  readonly insns: string;
+  readonly maps?: readonly BatchMap[];
+  readonly log_level?: number;
+}
+
+export interface BatchResult {
+  readonly id: string;
+  readonly verdict: 'accept' | 'reject';
+  readonly errno: number;
+  readonly errno_name: string;
+  readonly log_tail: string[];
+  readonly processed_insns: number;
+  /** Present when the case itself is malformed (not a verifier verdict). */
+  readonly error?: string;
+}
+
+/** A malformed batch case: what is wrong with it. */
+export class BatchCaseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BatchCaseError';
+  }
+}
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+
+/** Validate the shape of a parsed JSON case (throws BatchCaseError). */
+export function parseBatchCase(v: unknown): BatchCase {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new BatchCaseError('case must be a JSON object');
+  const o = v as Record<string, unknown>;
+  if (typeof o.id !== 'string' && !isInt(o.id)) throw new BatchCaseError('"id" must be a string');
+  if (typeof o.prog_type !== 'string' && !isInt(o.prog_type)) throw new BatchCaseError('"prog_type" must be a name or a number');
+  if (typeof o.insns !== 'string') throw new BatchCaseError('"insns" must be a hex string');
+  for (const k of ['prog_flags', 'expected_attach_type', 'attach_btf_id', 'log_level'] as const) {
+    if (o[k] !== undefined && !isInt(o[k])) throw new BatchCaseError(`"${k}" must be an integer`);
+  }
+  if (o.maps !== undefined && !Array.isArray(o.maps)) throw new BatchCaseError('"maps" must be an array');
+  const maps = (o.maps as unknown[] | undefined)?.map((m, i) => {
+    if (typeof m !== 'object' || m === null) throw new BatchCaseError(`maps[${i}] must be an object`);
+    const mm = m as Record<string, unknown>;
+    if (typeof mm.type !== 'string' && !isInt(mm.type)) throw new BatchCaseError(`maps[${i}].type must be a name or a number`);
+    for (const k of ['key_size', 'value_size', 'max_entries'] as const) {
+      if (!isInt(mm[k]) || (mm[k] as number) < 0) throw new BatchCaseError(`maps[${i}].${k} must be a non-negative integer`);
+    }
+    if (mm.flags !== undefined && !isInt(mm.flags)) throw new BatchCaseError(`maps[${i}].flags must be an integer`);
+    if (mm.slots !== undefined && (!Array.isArray(mm.slots) || !mm.slots.every(isInt))) {
+      throw new BatchCaseError(`maps[${i}].slots must be an array of instruction indexes`);
+    }
+    return mm as unknown as BatchMap;
+  });
+  return { ...(o as unknown as BatchCase), id: String(o.id), ...(maps ? { maps } : {}) };
+}
+
+/** The request and map descriptors a case describes. */
+function caseRequest(c: BatchCase, logLevel: number): Parameters<typeof verify>[0] {
+  const progType = typeof c.prog_type === 'number' ? c.prog_type : progTypeByName(c.prog_type);
+  if (progType === null) throw new BatchCaseError(`unknown prog_type "${c.prog_type}"`);
+  let bytes: Uint8Array;
+  try {
+    bytes = fromHex(c.insns);
+  } catch (e) {
+    throw new BatchCaseError(`insns: ${e instanceof HexError ? e.message : String(e)}`);
+  }
+  const maps: MapDescriptor[] = (c.maps ?? []).map((m, i) => {
+    const mapType = typeof m.type === 'number' ? m.type : mapTypeByName(m.type);
+    if (mapType === null) throw new BatchCaseError(`maps[${i}]: unknown map type "${m.type}"`);
+    return {
+      id: i + 1, mapType, keySize: m.key_size, valueSize: m.value_size, maxEntries: m.max_entries,
+      mapFlags: m.flags ?? 0, name: '', exclProgSha: null, frozen: false, innerMap: null,
+    };
+  });
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  (c.maps ?? []).forEach((m, i) => {
+    for (const slot of m.slots ?? []) {
+      if (slot < 0 || slot * 8 + 8 > bytes.length) throw new BatchCaseError(`maps[${i}].slots: ${slot} is not an instruction`);
+      dv.setInt32(slot * 8 + 4, 3 + i, true);
+    }
+  });
+  let program;
+  try {
+    program = decode(bytes);
+  } catch (e) {
+    if (e instanceof ProgramLengthError) throw new BatchCaseError(e.message);
+    throw e;
+  }
+  return {
+    program, progType, progFlags: c.prog_flags ?? 0, expectedAttachType: c.expected_attach_type ?? 0,
+    attachBtfId: c.attach_btf_id ?? 0, logLevel,
+    resolveMapFd: (fd) => maps[fd - 3] ?? { errno: ERRNO.EBADF },
+  };
+}
+
+/** The last `n` non-empty lines of a log. */
+export function logTail(log: string, n: number): string[] {
+  return log.split('\n').filter((l) => l.length > 0).slice(-n);
+}
+
+/** Verify one case. Malformed cases give a result with `error` set (never throws). */
+export function runBatchCase(raw: unknown, opts: { tailLines?: number; logLevel?: number } = {}): BatchResult & { result?: VerifyResult } {
+  let c: BatchCase;
+  try {
+    c = parseBatchCase(raw);
+    const req = caseRequest(c, c.log_level ?? opts.logLevel ?? 1);
+    const r = verify(req);
+    return {
+      id: c.id, verdict: r.ok ? 'accept' : 'reject', errno: r.errno, errno_name: r.ok ? '' : errnoName(r.errno),
+      log_tail: logTail(r.log, opts.tailLines ?? 3), processed_insns: r.stats.processedInsns, result: r,
+    };
+  } catch (e) {
+    const id = typeof raw === 'object' && raw !== null && 'id' in raw ? String((raw as { id: unknown }).id) : '';
+    const msg = e instanceof Error ? e.message : String(e);
+    return { id, verdict: 'reject', errno: ERRNO.EINVAL, errno_name: 'EINVAL', log_tail: [], processed_insns: 0, error: msg };
+  }
+}
