@@ -17,6 +17,7 @@ import type { Program } from '../isa/program.js';
 import { callxRegister } from '../isa/validate.js';
 import { bswap32, div64, mod64, mul64, sdiv64, smod64 } from './arith64.js';
 import { AddressSpace, PERM_R, PERM_W, formatAddress, type Region } from './memory.js';
+import { primeInterpreter } from './warmup.js';
 
 export type FaultKind =
   | 'invalid_instruction'
@@ -71,7 +72,12 @@ export interface VmOptions {
   readonly budget?: number;
 }
 
-export const DEFAULT_BUDGET = 1 << 30;
+/**
+ * The largest instruction budget (2^30 - 1, about a billion): the instruction counter then always
+ * stays a small integer for V8, which keeps the hot loop from deoptimizing on overflow.
+ */
+export const MAX_BUDGET = 0x3fffffff;
+export const DEFAULT_BUDGET = MAX_BUDGET;
 /** Linux BPF_MAX_LOOPS: how many times may_goto falls through before it jumps. */
 export const BPF_MAX_LOOPS = 8 * 1024 * 1024;
 const STACK_BYTES = MAX_BPF_STACK * MAX_CALL_FRAMES;
@@ -106,7 +112,8 @@ export class Vm {
     this.helpers = opts.helpers ?? [];
     this.kfuncs = opts.kfuncs ?? new Map();
     this.tailCall = opts.tailCall ?? null;
-    this.budget = opts.budget ?? DEFAULT_BUDGET;
+    this.budget = Math.min(opts.budget ?? DEFAULT_BUDGET, MAX_BUDGET);
+    primeOnce();
     this.stack = space.map(new Uint8Array(STACK_BYTES), { kind: 'stack', name: 'stack' });
   }
 
@@ -816,4 +823,18 @@ function execute(vm: Vm, prog: Program, entry: number): RunResult {
           : `jump out of the program to ${i}`, n);
     }
   }
+}
+
+let primer: Vm | null = null;
+
+/** Prime the hot loop's type feedback once per process (see ./warmup.ts). */
+function primeOnce(): void {
+  primeInterpreter((p, a, b, c) => {
+    primer ??= new Vm(new AddressSpace(), { helpers: [undefined, () => 0], budget: 100_000 });
+    primer.regs.fill(0);
+    primer.setReg(1, a);
+    primer.setReg(2, b);
+    primer.setReg(3, c);
+    primer.run(p);
+  });
 }

@@ -169,6 +169,11 @@ export class Kernel {
    * marks re-entries from bpf_sys_bpf (attr and its pointers are kernel addresses).
    */
   sysBpf(cmd: number, attrPtr: bigint, size: number, isKernel: boolean): number {
+    // The syscall ABI: `int cmd, union bpf_attr __user *uattr, unsigned int size` (a JS caller's
+    // out-of-range numbers are truncated the way the C types would truncate them).
+    cmd |= 0;
+    size >>>= 0;
+    attrPtr = BigInt.asUintN(64, attrPtr);
     // A bpf(2) from the process passes the syscall entry tracepoint; bpf_sys_bpf does not.
     if (!isKernel) this.syscallEnter(SYS_bpf, [BigInt(cmd), attrPtr, BigInt(size)]);
     const caller = isKernel ? 'kernel' : 'user';
@@ -218,6 +223,7 @@ export class Kernel {
 
   /** close(2) of an fd of the process (or sys_close from a program when `isKernel`). */
   close(fd: number, isKernel = false): number {
+    fd |= 0; // close(unsigned int fd) → an int fd table index; non-integers are not fds
     if (!isKernel) this.syscallEnter(SYS_close, [BigInt(fd)]);
     const e = this.fds.remove(fd);
     const ret = e ? 0 : -ERRNO.EBADF;
@@ -433,7 +439,7 @@ export class Kernel {
     this.tick(result.insns);
     prog.runTimeNs += result.insns;
     this.emit(result.status === 'exit'
-      ? { type: 'prog_run', phase: 'end', prog: prog.name, progId: prog.id, progType: prog.progType, retval: Number(result.r0 & 0xffffffffn), insns: result.insns }
+      ? { type: 'prog_run', phase: 'end', prog: prog.name, progId: prog.id, progType: prog.progType, retval: Number(BigInt.asIntN(32, result.r0)), insns: result.insns }
       : { type: 'prog_run', phase: 'end', prog: prog.name, progId: prog.id, progType: prog.progType, insns: result.insns, fault: `${result.fault.kind} at insn ${result.fault.pc}: ${result.fault.message}` });
     return result;
   }

@@ -52,7 +52,8 @@ export function timelineEntry(e: TraceEvent, loaderNames: ReadonlySet<string>, r
       return { ...base, actor: 'kernel', to: from, text: `${e.cmdName} → ${what}${e.retval !== undefined ? ` (retval ${e.retval})` : ''}`, failed: r < 0 };
     }
     case 'close':
-      return { ...base, actor: e.caller === 'user' ? 'userspace' : inProg, to: 'kernel', text: `close(${e.fd}) → ${e.ret}`, failed: e.ret < 0 };
+      // A program's bpf_sys_close shows as its helper event.
+      return e.caller === 'user' ? { ...base, actor: 'userspace', to: 'kernel', text: `close(${e.fd}) → ${e.ret}`, failed: e.ret < 0 } : null;
     case 'lsm': {
       const d = attrText(e.detail, Object.keys(e.detail));
       return { ...base, actor: 'lsm', to: null, text: `${e.hook}(${d}${e.isKernel ? ', is_kernel' : ''}) → ${e.ret === 0 ? 'allow' : `deny ${e.ret}`}`, failed: e.ret !== 0 };
@@ -72,7 +73,7 @@ export function timelineEntry(e: TraceEvent, loaderNames: ReadonlySet<string>, r
     case 'prog_run':
       return e.phase === 'start'
         ? { ...base, actor: 'kernel', to: loaderNames.has(e.prog) ? 'loader' : 'program', text: `run ${e.prog}`, failed: false }
-        : { ...base, actor: loaderNames.has(e.prog) ? 'loader' : 'program', to: 'kernel', text: e.fault ? `${e.prog} faulted: ${e.fault}` : `${e.prog} returned ${e.retval} (${e.insns} insns)`, failed: e.fault !== undefined || (e.retval ?? 0) > 0x7fffffff };
+        : { ...base, actor: loaderNames.has(e.prog) ? 'loader' : 'program', to: 'kernel', text: e.fault ? `${e.prog} faulted: ${e.fault}` : `${e.prog} returned ${e.retval} (${e.insns} insns)`, failed: e.fault !== undefined || (e.retval ?? 0) < 0 };
     case 'helper':
       return { ...base, actor: inProg, to: null, text: `${e.helper}(${attrText(e.args, Object.keys(e.args))}) → ${e.ret}`, failed: e.ret < 0 };
     case 'trace_printk':

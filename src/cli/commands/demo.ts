@@ -62,6 +62,10 @@ export function register(program: Command, io: CliIo): void {
         io.out('\n== 5. The benchmark programs ==\n');
         const dir = join(shared, 'bench-programs');
         const buf = new Uint8Array(readFileSync(join(dir, 'buffer.bin')));
+        // Warm the interpreter up (V8 optimizes the hot loop after it has run a while).
+        for (const name of ['alu_sum_kernel', 'mem_rw_kernel', 'branchy_hash_kernel', 'muldiv_kernel']) {
+          new Runner().run(decode(new Uint8Array(readFileSync(join(dir, `${name}.bin`)))), buf);
+        }
         for (const name of ['alu_sum', 'muldiv', 'mem_rw', 'branchy_hash']) {
           const prog = decode(new Uint8Array(readFileSync(join(dir, `${name}.bin`))));
           const want = parseDataFile(readFileSync(join(dir, `${name}.data`), 'utf8')).result;
