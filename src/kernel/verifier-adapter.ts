@@ -50,6 +50,8 @@ export interface VerifierOutcome {
   readonly maxCtxOffset: number;
   readonly xlatedInsnCnt: number;
   readonly ldImm64: readonly LdImm64Fixup[];
+  /** Context loads of packet pointers to rewrite (convert_ctx_accesses). */
+  readonly ctxPointerLoads: VerifyResult['ctxPointerLoads'];
   /** Set when the 2026 scheme verified the signature inside bpf_check. */
   readonly signature?: SignatureStatus;
   readonly result: VerifyResult | null;
@@ -83,7 +85,7 @@ function readFd(k: Kernel, base: bigint, index: number, isKernel: boolean): numb
 function fail(errno: number, log: string, firstError: string): VerifierOutcome {
   return {
     ok: false, errno, log, firstError, processedInsns: 0, usedMaps: [], digest: new Uint8Array(32),
-    maxCtxOffset: 0, xlatedInsnCnt: 0, ldImm64: [], result: null,
+    maxCtxOffset: 0, xlatedInsnCnt: 0, ldImm64: [], ctxPointerLoads: [], result: null,
   };
 }
 
@@ -163,7 +165,7 @@ export function runVerifier(k: Kernel, r: VerifierRun): VerifierOutcome {
     return {
       ok: false, errno: res.errno, log: res.log, ...(firstError === undefined ? {} : { firstError }),
       processedInsns: res.stats.processedInsns, usedMaps: [], digest: res.digest,
-      maxCtxOffset: res.maxCtxOffset, xlatedInsnCnt: res.xlatedInsnCnt ?? r.program.length, ldImm64: [], result: res,
+      maxCtxOffset: res.maxCtxOffset, xlatedInsnCnt: res.xlatedInsnCnt ?? r.program.length, ldImm64: [], ctxPointerLoads: [], result: res,
     };
   }
   const usedMaps = res.usedMaps.map(byId);
@@ -172,7 +174,7 @@ export function runVerifier(k: Kernel, r: VerifierRun): VerifierOutcome {
     ok: true, errno: 0, log: res.log, processedInsns: res.stats.processedInsns, usedMaps, digest: res.digest,
     maxCtxOffset: res.maxCtxOffset, xlatedInsnCnt: res.xlatedInsnCnt ?? r.program.length,
     ldImm64: res.ldImm64.map((f: LdImm64Patch) => ({ slot: f.slot, kind: f.kind, map: byId(f.map), offset: f.offset })),
-    ...(signature ? { signature } : {}), result: res,
+    ctxPointerLoads: res.ctxPointerLoads, ...(signature ? { signature } : {}), result: res,
   };
 }
 

@@ -249,7 +249,7 @@ export function progLoad(k: Kernel, attr: AttrBytes, ctx: SysCtx): number {
       for (const m of v.usedMaps) k.objects.put(m);
       throw new KernelError(logErr);
     }
-    const runnable = buildRunnable(k, program, v);
+    const runnable = buildRunnable(k, program, v, progType);
     const prog: ProgObject = k.objects.add({
       kind: 'prog', id: k.objects.allocId('prog'), refcnt: 1, freed: false, progType, name,
       expectedAttachType, attachBtfId: a.attach_btf_id, attachBtfObj: attachBtf,
