@@ -21,13 +21,14 @@ import { UserMemory } from './user-memory.js';
 import { summarizeAttr } from './attr-summary.js';
 import { snapshotKernel, type KernelSnapshot } from './snapshot.js';
 import { COMMAND_HANDLERS, type SysCtx } from './cmd/index.js';
+import { checkZeroed } from './cmd/common.js';
 import { buildHelpers, type HelperTable } from './helpers/index.js';
 import { KFUNCS_BY_NAME } from './helpers/kfuncs.js';
 import type { Helper } from '../interpreter/vm.js';
 import type { KfuncProto } from '../verifier/index.js';
 import type { BtfObject, LinkObject } from './objects.js';
 import { BTF_KIND } from './btf/index.js';
-import { PERM_RW } from '../interpreter/memory.js';
+import { PERM_RW, PERM_W } from '../interpreter/memory.js';
 import { tailCallHook } from './helpers/tail-call.js';
 import { Keyrings, type KeyringsOptions } from '../signature/index.js';
 import { defaultVmlinux, type VmlinuxBtf } from './vmlinux.js';
@@ -200,9 +201,10 @@ export class Kernel {
     // bpf_check_uarg_tail_zero(uattr, sizeof(attr), size)
     if (size >>> 0 > PAGE_SIZE) return finish(-ERRNO.E2BIG);
     if (size > union) {
-      const tail = this.copyFromBpfptr(attrPtr + BigInt(union), size - union, isKernel);
-      if (!tail) return finish(-ERRNO.EFAULT);
-      if (tail.some((b) => b !== 0)) return finish(-ERRNO.E2BIG);
+      // Read in order: a non-zero byte before an unreadable one is E2BIG, not EFAULT.
+      const tail = checkZeroed(this, attrPtr + BigInt(union), size - union, isKernel);
+      if (tail === 'nonzero') return finish(-ERRNO.E2BIG);
+      if (tail === 'fault') return finish(-ERRNO.EFAULT);
     }
     if (size > 0 && !copied) return finish(-ERRNO.EFAULT);
     const sec = this.lsmCall({ hook: 'security_bpf', cmd, attr, size: Math.min(size, union), isKernel }, { cmd: name });
@@ -397,10 +399,13 @@ export class Kernel {
     return at.region.bytes.slice(at.offset, at.offset + len);
   }
 
-  /** copy_to_bpfptr; false on EFAULT. Kernel-side writes ignore program permissions. */
+  /**
+   * copy_to_bpfptr; false on EFAULT. User memory must be writable (copy_to_user faults on a
+   * read-only mapping); kernel memory is the kernel's own and ignores program permissions.
+   */
   copyToBpfptr(ptr: bigint, data: Uint8Array, isKernel: boolean): boolean {
     if (data.length === 0) return true;
-    const at = this.space.resolve(ptr, data.length);
+    const at = this.space.resolve(ptr, data.length, isKernel ? 0 : PERM_W);
     if (!at || at.region.kernel !== isKernel) return false;
     at.region.bytes.set(data, at.offset);
     return true;

@@ -5,15 +5,21 @@
  *
  * The buffer is always a *user* pointer, even for loads the loader issues through bpf_sys_bpf.
  */
-import { KernelError } from '../errno.js';
+import { ERRNO, KernelError } from '../errno.js';
+import { PERM_W } from '../interpreter/memory.js';
 import { VerifierLog, verifierLogAttrValid, type LogBufState } from './btf/log.js';
 import type { SysCtx } from './cmd/index.js';
 import type { Kernel } from './kernel.js';
 
-/** Whether the kernel could write `size` bytes of user memory at `buf`. */
+/**
+ * Whether the caller gave a log buffer the kernel can start writing: Linux only touches the bytes
+ * it writes, so the first byte decides here and a fault further in shows up when the log is copied
+ * out (EFAULT from writeVerifierLog / the BTF_LOAD copy).
+ */
 export function logBufState(k: Kernel, buf: bigint, size: number): LogBufState {
   if (buf === 0n) return 'absent';
-  const at = k.space.resolve(buf, Math.max(1, size));
+  if (size === 0) return 'present';
+  const at = k.space.resolve(buf, 1, PERM_W);
   return at && !at.region.kernel ? 'present' : 'fault';
 }
 
@@ -31,15 +37,16 @@ export function writeVerifierLog(k: Kernel, ctx: SysCtx, level: number, size: nu
   const log = new VerifierLog({ level: level >>> 0, size: size >>> 0, buf: logBufState(k, buf, size) });
   if (log.needed && text.length) log.write(text);
   const fin = log.finalize();
+  let err = fin.errno;
   if (fin.bytes) {
     const out = new Uint8Array(fin.bytes.length + 1);
     out.set(fin.bytes);
-    k.copyToBpfptr(buf, out, false);
+    if (!k.copyToBpfptr(buf, out, false)) err = ERRNO.EFAULT;
   }
   if (level !== 0 && ctx.size >= trueSizeOff + 4) {
     const b = new Uint8Array(4);
     new DataView(b.buffer).setUint32(0, fin.trueSize, true);
-    if (!k.copyToBpfptr(ctx.attrPtr + BigInt(trueSizeOff), b, ctx.isKernel)) return 14;
+    if (!k.copyToBpfptr(ctx.attrPtr + BigInt(trueSizeOff), b, ctx.isKernel)) return ERRNO.EFAULT;
   }
-  return fin.errno;
+  return err;
 }

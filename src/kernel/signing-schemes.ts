@@ -42,8 +42,10 @@ function readSignature(k: Kernel, a: ProgLoadAttr, ctx: SysCtx): Uint8Array | nu
 /** Run bpf_prog_verify_signature over `content`, recording the outcome in the trace. */
 function check(k: Kernel, a: ProgLoadAttr, ctx: SysCtx, content: Uint8Array, coversMaps: boolean, detail: string): SignatureStep {
   const sig = readSignature(k, a, ctx);
+  // attr.signature != 0 here: an unreadable buffer is still a signature (ENOMEM after the keyring
+  // lookup), never "unsigned".
   const r = bpfProgVerifySignature({
-    signature: sig, signatureSize: a.signature_size, readable: sig !== null, keyringId: a.keyring_id,
+    signature: sig ?? new Uint8Array(0), signatureSize: a.signature_size, readable: sig !== null, keyringId: a.keyring_id,
     content, kernelVersion: k.config.version, keyrings: k.keyrings,
   });
   const scheme = k.config.scheme;

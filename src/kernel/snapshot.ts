@@ -45,7 +45,7 @@ export function snapshotKernel(k: Kernel): KernelSnapshot {
     userAllocations: k.user.count,
     // Interpreter stacks are per-VM kernel infrastructure (created on first use), not state.
     liveRegions: k.space.live().filter((r) => r.kind !== 'stack').length,
-    traceLength: k.trace.all.length,
+    traceLength: k.trace.length,
   }, true);
 }
 

@@ -194,7 +194,7 @@ export class LightSkeleton {
     if (this.loaded) throw new Error('skeleton already loaded');
     this.loaded = true;
     const k = this.kernel;
-    const from = k.trace.all.length;
+    const from = k.trace.length;
     const r = this.bpfLoadAndRun(opts);
     let skelLoad = r.err;
     if (r.err === 0) {
@@ -204,7 +204,7 @@ export class LightSkeleton {
     const ctxLog = this.logBuf ? logLinesOf(this.logBuf.bytes) : null;
     return {
       bpfLoadAndRun: r.err, errno: r.err < 0 ? errnoName(r.err) : null, errstr: r.errstr, skelLoad,
-      failedAt: r.failedAt, loaderRetval: r.retval, ctxLog, traceFrom: from, traceTo: k.trace.all.length,
+      failedAt: r.failedAt, loaderRetval: r.retval, ctxLog, traceFrom: from, traceTo: k.trace.length,
     };
   }
 

@@ -214,7 +214,7 @@ function checkMapPtrAccess(env: Env, regno: number, reg: Reg, off: number, size:
   const m = BPF_MAP_MEMBERS.find((x) => off >= x.off && off < x.off + x.size);
   if (m === undefined) {
     if (off >= 152) fail(env.log, ERRNO.EACCES, `bpfsim: access to struct bpf_map at off ${off} is not modelled\n`);
-    fail(env.log, ERRNO.EACCES, `struct bpf_map doesn't have field at offset ${off}\n`);
+    fail(env.log, ERRNO.EINVAL, `struct bpf_map doesn't have field at offset ${off}\n`);
   }
   if (m.kind === 'ptr') {
     if (off !== m.off || size !== 8) {
@@ -588,6 +588,7 @@ export function checkMemAccess(
       if (!r.ok) fail(env.log, ERRNO.EACCES, `invalid bpf_context access off=${off} size=${size}\n`);
       if (env.maxCtxOffset < off + size) env.maxCtxOffset = off + size;
       if (!write && valueRegno >= 0) {
+        if (r.regType !== 'scalar') env.ctxPointerLoads.set(env.insnIdx, r.regType);
         setReg(env, valueRegno, r.regType === 'scalar' ? unknownFor(env) : pointer(r.regType));
       }
       break;

@@ -84,8 +84,8 @@ export function parseBatchCase(v: unknown): BatchCase {
   return { ...(o as unknown as BatchCase), id: String(o.id), ...(maps ? { maps } : {}) };
 }
 
-/** The request and map descriptors a case describes. */
-function caseRequest(c: BatchCase, logLevel: number): Parameters<typeof verify>[0] {
+/** The verify request a case describes (throws BatchCaseError for a malformed case). */
+export function caseRequest(c: BatchCase, logLevel: number): Parameters<typeof verify>[0] {
   const progType = typeof c.prog_type === 'number' ? c.prog_type : progTypeByName(c.prog_type);
   if (progType === null) throw new BatchCaseError(`unknown prog_type "${c.prog_type}"`);
   let bytes: Uint8Array;

@@ -35,10 +35,10 @@ export interface BranchOutcome {
   readonly push: { state: VState; insnIdx: number } | null;
 }
 
+/** reg_not_null: pointers Linux knows are never NULL (not ctx, stack or packet pointers). */
 function regNotNull(r: Reg): boolean {
   if ((r.flags & PTR_MAYBE_NULL) !== 0) return false;
-  return r.type === 'fp' || r.type === 'map_value' || r.type === 'map_key' || r.type === 'ctx' ||
-    r.type === 'pkt' || r.type === 'pkt_meta' || r.type === 'map_ptr' || r.type === 'mem' || r.type === 'func';
+  return r.type === 'map_value' || r.type === 'map_key' || r.type === 'map_ptr' || r.type === 'mem';
 }
 
 function isPktPtrBranchTaken(dst: Reg, src: Reg, op: CondOp): number {

@@ -356,6 +356,11 @@ export function checkHelperCall(env: Env, i: number): void {
     msizeMaxValue: 0n, constMapKey: null,
   };
   for (let a = 0; a < 5; a++) checkFuncArg(env, a, meta, fn, funcId);
+  // record_func_map / check_map_func_compatibility's first test for tail calls (Linux prints this
+  // message without a newline).
+  if (funcId === 12 && meta.map !== null && meta.map.mapType !== M.PROG_ARRAY) {
+    fail(env.log, ERRNO.EINVAL, 'expected prog array map for tail call');
+  }
   // record_func_map: read-only maps cannot be changed by the program.
   if ([2, 3, 87, 88].includes(funcId) && meta.map !== null && (meta.map.mapFlags & (1 << 7)) !== 0) {
     fail(env.log, ERRNO.EACCES, 'write into map forbidden\n');
@@ -452,10 +457,9 @@ export function checkFuncCall(env: Env, i: number): number {
   st.stackRead[st.curframe + 1] = 0n;
   st.stackWritten[st.curframe + 1] = 0n;
   st.curframe++;
-  for (let r = 0; r <= 5; r++) {
-    caller.regs[r] = NOT_INIT;
-    env.scratch.reg(r);
-  }
+  for (let r = 0; r <= 5; r++) caller.regs[r] = NOT_INIT;
+  // init_func_state marks the whole state scratched: the callee's first line prints every register.
+  env.scratch.markAll();
   if (env.log.enabled) {
     env.log.verbose('caller:\n');
     env.log.verbose(verifierStateStr(st, caller.frameno, true, null));

@@ -37,6 +37,8 @@ export interface Env {
   /** Per instruction: the pointer type it dereferenced first (save_aux_ptr_type). */
   readonly auxPtrType: Array<RegType | undefined>;
   readonly kfuncs: Map<number, KfuncProto>;
+  /** Context loads that yield packet pointers, by instruction (what convert_ctx_accesses rewrites). */
+  readonly ctxPointerLoads: Map<number, 'pkt' | 'pkt_meta' | 'pkt_end'>;
   cur: VState;
   insnIdx: number;
   idGen: number;

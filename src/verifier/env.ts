@@ -118,6 +118,12 @@ export interface VerifyResult {
   readonly usedMaps: MapDescriptor[];
   /** The pseudo ld_imm64s to patch with map / map value addresses. */
   readonly ldImm64: LdImm64Patch[];
+  /**
+   * Context loads that yield packet pointers (data, data_meta, data_end), which the runtime must
+   * rewrite into loads of the real pointers as Linux's convert_ctx_accesses does: the context
+   * structures hold them as 32-bit fields.
+   */
+  readonly ctxPointerLoads: ReadonlyArray<{ readonly slot: number; readonly field: 'pkt' | 'pkt_meta' | 'pkt_end' }>;
   /** prog->digest: SHA-256 over the instructions with MAP_FD/MAP_VALUE immediates zeroed. */
   readonly digest: Uint8Array;
   /** Instructions after the verifier's rewrites (bpfsim does not rewrite: equals the input). */

@@ -78,10 +78,21 @@ export interface PrecisionEnv {
   isStaticSubprogCall(i: number): boolean;
 }
 
+/** Set whenever a register or slot of a checkpoint becomes precise (propagate_backedges' `changed`). */
+let marked = false;
+
+/** Whether any precision mark was added since the last call (and reset). */
+export function takePrecisionChanged(): boolean {
+  const m = marked;
+  marked = false;
+  return m;
+}
+
 function markPreciseReg(f: { regs: Reg[] }, i: number): boolean {
   const r = f.regs[i];
   if (r.type !== 'scalar' || r.precise) return false;
   f.regs[i] = withFields(r, { precise: true });
+  marked = true;
   return true;
 }
 
@@ -99,6 +110,7 @@ export function markAllScalarsPrecise(env: PrecisionEnv, st: VState): void {
         const slot = f.stack[j];
         if (!isSpilledReg(slot) || slot.spilled.type !== 'scalar' || slot.spilled.precise) continue;
         f.stack[j] = { types: slot.types, spilled: withFields(slot.spilled, { precise: true }) };
+        marked = true;
         if (log.level2) log.verbose(`force_precise: frame${i}: forcing fp${-(j + 1) * 8} to be precise\n`);
       }
     }
@@ -253,9 +265,8 @@ export function markChainPrecision(env: PrecisionEnv, regMask: number, slots: Re
 }
 
 /** propagate_precision: `cur` was pruned against `old`; what `old` needed precise, `cur` needs too. */
-export function propagatePrecision(env: PrecisionEnv, old: VState, liveMask: (frame: number) => number): void {
+export function propagatePrecision(env: PrecisionEnv, old: VState, liveMask: (frame: number) => number, start: VState = env.cur): void {
   if (!env.bpfCapable) return;
-  const start = env.cur;
   bt.init(start.curframe);
   const log = env.log;
   for (let fr = old.curframe; fr >= 0; fr--) {
@@ -317,14 +328,14 @@ function walk(env: PrecisionEnv, start: VState): void {
         if (!bt.isReg(i, fr)) continue;
         const r = f.regs[i];
         if (r === undefined || r.type !== 'scalar' || r.precise) bt.clearReg(i, fr);
-        else f.regs[i] = withFields(r, { precise: true });
+        else { f.regs[i] = withFields(r, { precise: true }); marked = true; }
       }
       for (let i = 0; i < 64; i++) {
         if (!bt.isSlot(fr, i)) continue;
         if (i >= f.stack.length) throw new Unsupported();
         const slot = f.stack[i];
         if (!isSpilledReg(slot) || slot.spilled.type !== 'scalar' || slot.spilled.precise) bt.clearSlot(fr, i);
-        else f.stack[i] = { types: slot.types, spilled: withFields(slot.spilled, { precise: true }) };
+        else { f.stack[i] = { types: slot.types, spilled: withFields(slot.spilled, { precise: true }) }; marked = true; }
       }
       if (log.level2) {
         log.verbose(`mark_precise: frame${fr}: parent state regs=${fmtRegMask(bt.regs[fr])} stack=${fmtStackMask(bt.stack[fr])}: `);

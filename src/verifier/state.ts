@@ -77,6 +77,8 @@ export interface VState {
   hitCnt: number;
   /** Set once removed from the explored list. */
   evicted: boolean;
+  /** Checkpoints above this state on its path (Linux dfs_depth). */
+  dfsDepth: number;
   /**
    * Per frame: stack slots read by the continuation of this state (REG_LIVE_READ on checkpoints),
    * and slots fully written since the parent checkpoint (REG_LIVE_WRITTEN, for the current path).
@@ -111,6 +113,7 @@ export function copyState(s: VState): VState {
     missCnt: 0,
     hitCnt: 0,
     evicted: false,
+    dfsDepth: s.dfsDepth,
     stackRead: s.stackRead.slice(0, s.curframe + 1),
     stackWritten: s.stackWritten.slice(0, s.curframe + 1),
   };
@@ -120,17 +123,20 @@ export function copyState(s: VState): VState {
  * mark_reg_read for a stack slot: the slot's value is needed, so every checkpoint on the path
  * above, up to the one after which the slot was fully written, must keep it when comparing.
  */
-export function markStackRead(cur: VState, frame: number, spi: number): void {
+export function markStackRead(cur: VState, frame: number, spi: number): boolean {
   const bit = 1n << BigInt(spi);
   const callsite = cur.frames[frame].callsite;
   let st = cur;
+  let changed = false;
   // Each step moves to a parent checkpoint: bounded by the path length.
   for (let parent = st.parent; parent !== null; st = parent, parent = st.parent) {
     if ((st.stackWritten[frame] & bit) !== 0n) break;
     if (parent.curframe < frame || parent.frames[frame].callsite !== callsite) break;
     if ((parent.stackRead[frame] & bit) !== 0n) break;
     parent.stackRead[frame] |= bit;
+    changed = true;
   }
+  return changed;
 }
 
 export function allocatedStack(f: FuncState): number {

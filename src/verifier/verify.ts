@@ -32,7 +32,8 @@ import { computeLiveRegs, liveRegsTable } from './liveness.js';
 import { BPF_LOG_LEVEL2, BPF_LOG_STATS, Scratch, VLog, statsLine, verifierStateStr, vlogAlignment } from './log.js';
 import { IdMap, regsafe, statesEqual, type Exactness } from './prune.js';
 import {
-  INSN_F_STACK_ACCESS, INSN_F_SPI_SHIFT, markAllScalarsImprecise, markChainPrecision, propagatePrecision,
+  INSN_F_STACK_ACCESS, INSN_F_SPI_SHIFT, markAllScalarsImprecise, markAllScalarsPrecise, markChainPrecision, propagatePrecision,
+  takePrecisionChanged,
   type PrecisionEnv,
 } from './precision.js';
 import { progTypeInfo, unprivilegedAllowed } from './prog-types.js';
@@ -89,6 +90,7 @@ class Verifier implements Env, PrecisionEnv {
   subprogOf: Int32Array = new Int32Array(0);
   readonly ldMap = new Map<number, { map: MapDescriptor; value: boolean; offset: number }>();
   readonly auxPtrType: Array<Reg['type'] | undefined>;
+  readonly ctxPointerLoads = new Map<number, 'pkt' | 'pkt_meta' | 'pkt_end'>();
   readonly kfuncs = new Map<number, KfuncProto>();
   cur!: VState;
   insnIdx = 0;
@@ -110,6 +112,13 @@ class Verifier implements Env, PrecisionEnv {
   totalStates = 0;
   peakStates = 0;
   exploredSize = 0;
+  /** Evicted checkpoints still referenced by the current path (Linux free_list_size). */
+  freeListSize = 0;
+  /** SCC id per instruction (0: not in a loop), compute_scc. */
+  private scc: Int32Array = new Int32Array(0);
+  /** bpf_scc_visit per call chain ("(callsites,...,scc)"): the entry checkpoint and pending backedges. */
+  private readonly sccVisits = new Map<string, { entry: VState | null; backedges: Array<{ st: VState; equal: VState }> }>();
+  private numBackedges = 0;
   maxStatesPerInsn = 0;
   private stack: StackElem[] = [];
   private explored: Array<Explored | undefined> = [];
@@ -228,6 +237,7 @@ class Verifier implements Env, PrecisionEnv {
     this.forceCheckpoint = cfg.forceCheckpoint;
     this.checkAttach();
     const scc = computeScc(p);
+    this.scc = scc;
     this.liveRegs = computeLiveRegs(p, helperArgCount);
     if (this.log.level2) this.log.verbose(liveRegsTable(p, this.liveRegs, scc, (i) => this.insnText(i)));
     this.doCheckMain();
@@ -275,7 +285,7 @@ class Verifier implements Env, PrecisionEnv {
     return {
       frames: [f], curframe: 0, refs: [], activeRcuLocks: 0, parent: null, branches: 1, insnIdx: 0,
       firstInsnIdx: 0, lastInsnIdx: -1, jmpHistory: [], mayGotoDepth: 0, missCnt: 0, hitCnt: 0, evicted: false,
-      stackRead: [0n], stackWritten: [0n],
+      stackRead: [0n], stackWritten: [0n], dfsDepth: 0,
     };
   }
 
@@ -301,9 +311,104 @@ class Verifier implements Env, PrecisionEnv {
   private updateBranchCounts(st: VState | null): void {
     while (st !== null) {
       const br = --st.branches;
+      if (br === 0 && st.evicted) this.freeListSize--;
       if (br > 0) break;
+      this.maybeExitScc(st);
       st = st.parent;
     }
+  }
+
+  // ------------------------------------------------------------ loops (SCC visits)
+
+  /** compute_scc_callchain + format_callchain: the call chain of `st` into an SCC, or null. */
+  private sccCallchain(st: VState): string | null {
+    let s = '(';
+    for (let i = 0; i <= st.curframe; i++) {
+      const idx = i === st.curframe ? st.insnIdx : st.frames[i + 1].callsite;
+      const scc = this.scc[idx] ?? 0;
+      if (scc !== 0) return `${s}${scc})`;
+      if (i === st.curframe) return null;
+      if (idx !== 0) s += `${idx},`;
+    }
+    return null;
+  }
+
+  private updatePeakStates(): void {
+    const n = this.exploredSize + this.freeListSize + this.numBackedges;
+    if (this.peakStates < n) this.peakStates = n;
+  }
+
+  /** maybe_enter_scc: a new checkpoint inside a loop becomes the entry of its SCC visit. */
+  private maybeEnterScc(st: VState): void {
+    const chain = this.sccCallchain(st);
+    if (chain === null) return;
+    let visit = this.sccVisits.get(chain);
+    if (visit === undefined) this.sccVisits.set(chain, (visit = { entry: null, backedges: [] }));
+    if (visit.entry === null) {
+      visit.entry = st;
+      if (this.log.level2) this.log.verbose(`SCC enter ${chain}\n`);
+    }
+  }
+
+  /**
+   * maybe_exit_scc: every path from the visit's entry is explored, so the precision marks that
+   * pruned loop iterations (backedges) can be completed: propagate_backedges to a fixed point.
+   */
+  private maybeExitScc(st: VState): void {
+    const chain = this.sccCallchain(st);
+    if (chain === null) return;
+    const visit = this.sccVisits.get(chain);
+    if (visit === undefined || visit.entry !== st) return;
+    if (this.log.level2) this.log.verbose(`SCC exit ${chain}\n`);
+    visit.entry = null;
+    this.numBackedges -= visit.backedges.length;
+    this.updatePeakStates();
+    const MAX_BACKEDGE_ITERS = 64;
+    let iters = 0;
+    for (;;) {
+      if (iters++ > MAX_BACKEDGE_ITERS) {
+        if (this.log.level2) this.log.verbose('propagate_backedges: too many iterations\n');
+        for (const b of visit.backedges) markAllScalarsPrecise(this, b.st);
+        break;
+      }
+      takePrecisionChanged();
+      let readChanged = false;
+      for (const b of visit.backedges) {
+        // bpfsim keeps classic stack read marks (Linux 6.18 derives stack liveness statically):
+        // what the loop head reads, the pruned iteration's path reads too.
+        for (let f = 0; f <= b.equal.curframe && f <= b.st.curframe; f++) {
+          const m = b.equal.stackRead[f];
+          for (let spi = 0; m !== 0n && spi < 64; spi++) {
+            if ((m & (1n << BigInt(spi))) !== 0n && markStackRead(b.st, f, spi)) readChanged = true;
+          }
+        }
+        propagatePrecision(this, b.equal, (f) => this.liveMask(b.equal, f), b.st);
+      }
+      if (!takePrecisionChanged() && !readChanged) break;
+    }
+    visit.backedges = [];
+  }
+
+  /** add_scc_backedge: a loop iteration pruned against an in-progress checkpoint of its SCC visit. */
+  private addSccBackedge(equal: VState, insnIdx: number): void {
+    const chain = this.sccCallchain(equal);
+    const visit = chain === null ? undefined : this.sccVisits.get(chain);
+    if (chain === null || visit === undefined) fail(this.log, ERRNO.EFAULT, 'verifier bug: add backedge: no SCC in verification path\n');
+    if (this.log.level2) this.log.verbose(`SCC backedge ${chain}\n`);
+    const st = copyState(this.cur);
+    st.insnIdx = insnIdx;
+    visit.backedges.push({ st, equal });
+    this.numBackedges++;
+    this.updatePeakStates();
+  }
+
+  /** incomplete_read_marks: checkpoints of an SCC visit with pending backedges lack some marks. */
+  private incompleteReadMarks(st: VState): boolean {
+    if (this.sccVisits.size === 0) return false;
+    const chain = this.sccCallchain(st);
+    if (chain === null) return false;
+    const visit = this.sccVisits.get(chain);
+    return visit !== undefined && visit.backedges.length > 0;
   }
 
   /** print_insn_state: append the scratched state to the instruction line (or start a new line). */
@@ -617,11 +722,13 @@ class Verifier implements Env, PrecisionEnv {
         const sl = list.states[k];
         statesCnt++;
         let hit = false;
+        let loop = false;
         if (sl.branches > 0) {
           if (this.forceCheckpoint[insnIdx] !== 0 && this.prog.code[insnIdx] === (BPF_JMP | BPF_JCOND)) {
             if (sl.mayGotoDepth !== cur.mayGotoDepth &&
                 statesEqual(sl, cur, 'range_within', this.idmap, this.idGen, this.allowUninitStack, this.unknown, liveCur)) {
               hit = true;
+              loop = true;
             }
           }
           if (!hit) {
@@ -639,8 +746,12 @@ class Verifier implements Env, PrecisionEnv {
               addNewState = false;
             }
           }
-        } else if (statesEqual(sl, cur, this.exactness, this.idmap, this.idGen, this.allowUninitStack, this.unknown, liveCur)) {
-          hit = true;
+        } else {
+          // See incomplete_read_marks: inside a loop with pending backedges, compare ranges too.
+          loop = this.exactness === 'not_exact' && this.incompleteReadMarks(sl);
+          if (statesEqual(sl, cur, loop ? 'range_within' : this.exactness, this.idmap, this.idGen, this.allowUninitStack, this.unknown, liveCur)) {
+            hit = true;
+          }
         }
         if (hit) {
           sl.hitCnt++;
@@ -652,6 +763,7 @@ class Verifier implements Env, PrecisionEnv {
           }
           if (this.jmpPoint[insnIdx] !== 0) this.pushJmpHistory(0, null);
           propagatePrecision(this, sl, (f) => this.liveMask(sl, f));
+          if (loop) this.addSccBackedge(sl, insnIdx);
           return true;
         }
         if (addNewState) sl.missCnt++;
@@ -661,6 +773,7 @@ class Verifier implements Env, PrecisionEnv {
           k--;
           sl.evicted = true;
           this.exploredSize--;
+          if (sl.branches > 0) this.freeListSize++;
         }
       }
     }
@@ -669,7 +782,7 @@ class Verifier implements Env, PrecisionEnv {
     if (!addNewState) return false;
     this.totalStates++;
     this.exploredSize++;
-    if (this.peakStates < this.exploredSize) this.peakStates = this.exploredSize;
+    this.updatePeakStates();
     this.prevJmpsProcessed = this.jmpsProcessed;
     this.prevInsnProcessed = this.insnProcessed;
     if (this.bpfCapable) markAllScalarsImprecise(cur);
@@ -679,7 +792,9 @@ class Verifier implements Env, PrecisionEnv {
     cur.stackWritten = cur.stackWritten.map(() => 0n);
     if (list === undefined) this.explored[insnIdx] = list = { states: [] };
     list.states.unshift(saved);
+    this.maybeEnterScc(saved);
     cur.parent = saved;
+    cur.dfsDepth = saved.dfsDepth + 1;
     cur.firstInsnIdx = insnIdx;
     cur.jmpHistory = [];
     return false;
@@ -690,7 +805,8 @@ class Verifier implements Env, PrecisionEnv {
     const list = this.explored[insnIdx];
     if (list === undefined) return null;
     for (const st of list.states) {
-      if (st.branches > 0 && sameCallsites(st, this.cur) && this.cur.parent !== null && isAncestor(st, this.cur.parent)) return st;
+      const p = this.cur.parent;
+      if (st.branches > 0 && sameCallsites(st, this.cur) && p !== null && st.dfsDepth < p.dfsDepth) return st;
     }
     return null;
   }
@@ -747,6 +863,7 @@ class Verifier implements Env, PrecisionEnv {
       maxCtxOffset: this.maxCtxOffset,
       usedMaps: this.usedMaps.slice(),
       ldImm64: this.patches,
+      ctxPointerLoads: [...this.ctxPointerLoads].sort((a, b) => a[0] - b[0]).map(([slot, field]) => ({ slot, field })),
       digest: this.digest,
     };
   }
@@ -756,12 +873,6 @@ function sameCallsites(a: VState, b: VState): boolean {
   if (a.curframe !== b.curframe) return false;
   for (let f = a.curframe; f >= 0; f--) if (a.frames[f].callsite !== b.frames[f].callsite) return false;
   return true;
-}
-
-/** Is `st` a checkpoint on `cur`'s path (Linux compares dfs_depth)? */
-function isAncestor(st: VState, cur: VState): boolean {
-  for (let p = cur.parent; p !== null; p = p.parent) if (p === st) return true;
-  return false;
 }
 
 function statesMaybeLooping(o: VState, c: VState): boolean {
@@ -838,7 +949,7 @@ function internalFailure(req: VerifyRequest, e: unknown): VerifyResult {
     ok: false, errno: ERRNO.EFAULT,
     log: `bpfsim: internal verifier error: ${e instanceof Error ? e.message : String(e)}\n`,
     stats: { processedInsns: 0, totalStates: 0, peakStates: 0, maxStatesPerInsn: 0, markRead: 0, stackDepth: [0], durationNs: 0 },
-    maxCtxOffset: 0, usedMaps: [], ldImm64: [], digest: safeDigest(req),
+    maxCtxOffset: 0, usedMaps: [], ldImm64: [], ctxPointerLoads: [], digest: safeDigest(req),
   };
 }
 

@@ -99,7 +99,7 @@ describe('a tampered blob: where each scheme stops, in order', () => {
     expect((t[m.hashCheck] as Ev<'note'>).detail).toMatchObject({ ok: false });
     expect(m.inner).toBe(-1);
     const end = t.find((e) => e.type === 'prog_run' && e.phase === 'end' && e.prog === '__loader.prog');
-    expect(end).toMatchObject({ retval: 0xffffffea });
+    expect(end).toMatchObject({ retval: -22 });
   });
   it('hash-chain: signature rejected inside BPF_PROG_LOAD; the hook, the verifier and the loader never run', () => {
     const t = load('hash-chain', '6.18.y', tamper);

@@ -23,16 +23,18 @@ export function btfLoad(k: Kernel, attr: AttrBytes, ctx: SysCtx): number {
     btfSize: a.btf_size, logLevel: a.btf_log_level, logSize: a.btf_log_size,
     logBuf: logBufState(k, a.btf_log_buf, a.btf_log_size),
   });
+  let logFault = false;
   if (r.logBytes) {
     const out = new Uint8Array(r.logBytes.length + 1);
     out.set(r.logBytes);
-    k.copyToBpfptr(a.btf_log_buf, out, false);
+    logFault = !k.copyToBpfptr(a.btf_log_buf, out, false);
   }
   // btf_log_true_size exists only for callers whose attr reaches it (the loader passes 28 bytes).
   if (r.logTrueSize !== null && ctx.size >= 32) {
     if (!k.copyToBpfptr(ctx.attrPtr + 28n, u32le(r.logTrueSize), ctx.isKernel)) throw new KernelError('EFAULT');
   }
   if (!r.ok) throw new KernelError(r.errno);
+  if (logFault) throw new KernelError('EFAULT'); // bpf_vlog_finalize: the buffer could not be written
   const bytes = r.btf.bytes;
   const obj: BtfObject = k.objects.add({
     kind: 'btf', id: k.objects.allocId('btf'), refcnt: 1, freed: false, bytes, btf: r.btf, name: '', kernelBtf: false,

@@ -53,6 +53,21 @@ export function tokenGetFromFd(k: Kernel, fd: number): never {
   throw new KernelError('EINVAL');
 }
 
+/**
+ * check_zeroed_user / memchr_inv over `len` bytes at `ptr`, as bpf_check_uarg_tail_zero uses it:
+ * the bytes are read in order, so a non-zero byte before the first unreadable one is `nonzero`
+ * (E2BIG), an unreadable byte first is `fault` (EFAULT).
+ */
+export function checkZeroed(k: Kernel, ptr: bigint, len: number, isKernel: boolean): 'zero' | 'nonzero' | 'fault' {
+  if (len <= 0) return 'zero';
+  const at = k.space.resolve(ptr, 1);
+  if (!at || at.region.kernel !== isKernel) return 'fault';
+  // A region is the only mapping at its addresses: what follows its end is unmapped.
+  const readable = Math.min(len, at.region.bytes.length - at.offset);
+  for (let i = 0; i < readable; i++) if (at.region.bytes[at.offset + i] !== 0) return 'nonzero';
+  return readable < len ? 'fault' : 'zero';
+}
+
 /** copy_from_bpfptr or EFAULT. */
 export function copyIn(k: Kernel, ptr: bigint, len: number, isKernel: boolean): Uint8Array {
   const b = k.copyFromBpfptr(ptr, len, isKernel);

@@ -7,7 +7,7 @@ import { AttrBytes, OBJ_INFO_ATTR, encodeAttr, type Layout } from '../attr.js';
 import type { Kernel } from '../kernel.js';
 import type { BtfObject, LinkObject, MapObject, ProgObject } from '../objects.js';
 import { SHA256_DIGEST_SIZE } from '../uapi.js';
-import { checkAttr, copyIn, copyOut, u32le } from './common.js';
+import { checkAttr, checkZeroed, copyIn, copyOut, u32le } from './common.js';
 import type { SysCtx } from './index.js';
 
 export const BPF_MAP_INFO = {
@@ -32,6 +32,13 @@ export const BPF_PROG_INFO = {
   attach_btf_obj_id: [220, 'u32'], attach_btf_id: [224, 'u32'],
 } as const satisfies Layout;
 export const BPF_PROG_INFO_SIZE = 232;
+/**
+ * Bytes of the info structs from the end of their last field on must be zero: 6.18.44 answers
+ * E2BIG for a non-zero byte in a struct's tail padding as for one past the struct (checked
+ * against the kernel: bpf_map_info 100..103, bpf_prog_info 228..231).
+ */
+const BPF_PROG_INFO_ZERO_FROM = 228;
+const BPF_MAP_INFO_ZERO_FROM = 100;
 
 export const BPF_BTF_INFO = {
   btf: [0, 'ptr'], btf_size: [8, 'u32'], id: [12, 'u32'], name: [16, 'ptr'], name_len: [24, 'u32'], kernel_btf: [28, 'u32'],
@@ -41,18 +48,21 @@ export const BPF_BTF_INFO_SIZE = 32;
 export const BPF_LINK_INFO = {
   type: [0, 'u32'], id: [4, 'u32'], prog_id: [8, 'u32'], tp_name: [16, 'ptr'], tp_name_len: [24, 'u32'],
 } as const satisfies Layout;
-export const BPF_LINK_INFO_SIZE = 96;
+/** sizeof(struct bpf_link_info) in 6.18 (its largest union member ends at 64; vmlinux BTF). */
+export const BPF_LINK_INFO_SIZE = 64;
 
 
 /**
  * Copy in the caller's info struct: bpf_check_uarg_tail_zero against the kernel's size, then
  * min(info_len, size) bytes. Returns the zero-extended struct and the length used.
  */
-function infoIn(k: Kernel, ptr: bigint, infoLen: number, size: number, isKernel: boolean): { info: AttrBytes; len: number } {
+function infoIn(k: Kernel, ptr: bigint, infoLen: number, size: number, isKernel: boolean, zeroFrom = size): { info: AttrBytes; len: number } {
   if (infoLen > 4096) throw new KernelError('E2BIG');
-  if (infoLen > size) {
-    const tail = copyIn(k, ptr + BigInt(size), infoLen - size, isKernel);
-    if (tail.some((b) => b !== 0)) throw new KernelError('E2BIG');
+  if (infoLen > zeroFrom) {
+    // bpf_check_uarg_tail_zero: bytes are read in order (E2BIG at a non-zero one, EFAULT at a hole).
+    const tail = checkZeroed(k, ptr + BigInt(zeroFrom), infoLen - zeroFrom, isKernel);
+    if (tail === 'nonzero') throw new KernelError('E2BIG');
+    if (tail === 'fault') throw new KernelError('EFAULT');
   }
   const len = Math.min(infoLen, size);
   const bytes = new Uint8Array(size);
@@ -67,7 +77,7 @@ function finish(k: Kernel, ctx: SysCtx, ptr: bigint, info: Uint8Array, len: numb
 }
 
 function mapInfo(k: Kernel, m: MapObject, ptr: bigint, infoLen: number, ctx: SysCtx): number {
-  const { info, len } = infoIn(k, ptr, infoLen, BPF_MAP_INFO_SIZE, ctx.isKernel);
+  const { info, len } = infoIn(k, ptr, infoLen, BPF_MAP_INFO_SIZE, ctx.isKernel, BPF_MAP_INFO_ZERO_FROM);
   const given = info.read(BPF_MAP_INFO);
   const out = encodeAttr(BPF_MAP_INFO, {
     type: m.map.mapType, id: m.id, key_size: m.map.keySize, value_size: m.map.valueSize,
@@ -90,27 +100,37 @@ function mapInfo(k: Kernel, m: MapObject, ptr: bigint, infoLen: number, ctx: Sys
 }
 
 function progInfo(k: Kernel, p: ProgObject, ptr: bigint, infoLen: number, ctx: SysCtx): number {
-  const { info, len } = infoIn(k, ptr, infoLen, BPF_PROG_INFO_SIZE, ctx.isKernel);
+  const { info, len } = infoIn(k, ptr, infoLen, BPF_PROG_INFO_SIZE, ctx.isKernel, BPF_PROG_INFO_ZERO_FROM);
   const given = info.read(BPF_PROG_INFO);
   const tag = new DataView(p.digest.buffer, p.digest.byteOffset).getBigUint64(0, true);
   const xlated = p.runnable.length * 8;
   const out = encodeAttr(BPF_PROG_INFO, {
     type: p.progType, id: p.id, tag, jited_prog_len: 0, xlated_prog_len: xlated, load_time: BigInt(p.loadTimeNs),
     created_by_uid: k.config.uid, nr_map_ids: p.usedMaps.length, map_ids: given.map_ids, name: p.name,
-    gpl_compatible: p.gplCompatible ? 1 : 0, btf_id: p.btf ? p.btf.id : 0, func_info_rec_size: p.funcInfoRecSize,
-    nr_func_info: p.funcInfoCnt, nr_line_info: p.lineInfoCnt, line_info_rec_size: p.lineInfoRecSize,
+    gpl_compatible: p.gplCompatible ? 1 : 0, btf_id: p.btf ? p.btf.id : 0, func_info_rec_size: 8,
+    nr_func_info: p.funcInfoCnt, nr_line_info: p.lineInfoCnt, line_info_rec_size: 16, jited_line_info_rec_size: 8,
+    nr_prog_tags: 1, prog_tags: given.prog_tags,
     run_time_ns: BigInt(p.runTimeNs), run_cnt: BigInt(p.runCnt), verified_insns: p.verifiedInsns,
     attach_btf_obj_id: p.attachBtfObj ? p.attachBtfObj.id : 0, attach_btf_id: p.attachBtfId,
     xlated_prog_insns: given.xlated_prog_insns, func_info: given.func_info, line_info: given.line_info,
   }, BPF_PROG_INFO_SIZE);
   const n = Math.min(given.nr_map_ids, p.usedMaps.length);
   for (let i = 0; i < n; i++) copyOut(k, given.map_ids + BigInt(4 * i), u32le(p.usedMaps[i].id), ctx.isKernel);
+  // set_info_rec_size (after the map ids): a record size, or a count, given must come with the
+  // kernel's record size (bpf_func_info 8, bpf_line_info 16, jited line info 8).
+  if (((given.nr_func_info || given.func_info_rec_size) && given.func_info_rec_size !== 8) ||
+      ((given.nr_line_info || given.line_info_rec_size) && given.line_info_rec_size !== 16) ||
+      ((given.nr_jited_line_info || given.jited_line_info_rec_size) && given.jited_line_info_rec_size !== 8)) {
+    throw new KernelError('EINVAL');
+  }
   // bpf_prog_get_info_by_fd copies min(xlated size, xlated_prog_len) bytes whenever the caller's
   // length is non-zero, to whatever xlated_prog_insns holds (NULL faults).
   if (given.xlated_prog_len && p.runnable.length) {
     const dump = xlatedDump(p);
     copyOut(k, given.xlated_prog_insns, dump.subarray(0, Math.min(given.xlated_prog_len, dump.length)), ctx.isKernel);
   }
+  // prog_tags: one tag (no subprograms are JITed separately in bpfsim), copied when asked for.
+  if (given.nr_prog_tags) copyOut(k, given.prog_tags, p.digest.subarray(0, 8), ctx.isKernel);
   return finish(k, ctx, ptr, out, len);
 }
 

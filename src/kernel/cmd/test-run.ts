@@ -11,15 +11,16 @@ import { TEST_RUN_ATTR, type AttrBytes, type AttrOf } from '../attr.js';
 import type { Kernel } from '../kernel.js';
 import { PAGE_SIZE } from '../uapi.js';
 import { testRunnerFor, type TestRunOutput } from '../progtypes.js';
-import { checkAttr, copyIn, copyOut, u32le } from './common.js';
+import { checkAttr, checkZeroed, copyIn, copyOut, u32le } from './common.js';
 import type { SysCtx } from './index.js';
 
 /** bpf_check_uarg_tail_zero for a user buffer the command reads (E2BIG, EFAULT). */
 export function checkTailZero(k: Kernel, ptr: bigint, expected: number, actual: number, isKernel: boolean): void {
   if (actual >>> 0 > PAGE_SIZE) throw new KernelError('E2BIG');
   if (actual <= expected) return;
-  const tail = copyIn(k, ptr + BigInt(expected), actual - expected, isKernel);
-  if (tail.some((b) => b !== 0)) throw new KernelError('E2BIG');
+  const tail = checkZeroed(k, ptr + BigInt(expected), actual - expected, isKernel);
+  if (tail === 'nonzero') throw new KernelError('E2BIG');
+  if (tail === 'fault') throw new KernelError('EFAULT');
 }
 
 export function progTestRun(k: Kernel, attr: AttrBytes, ctx: SysCtx): number {
