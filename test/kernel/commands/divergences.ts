@@ -112,17 +112,6 @@ export function explain(st: BpfStep, real: number, model: number): Divergence | 
     if (nz(16) || nz(104) || nz(108) || nz(168)) return { rule: 'no-jit', why: 'bpfsim has no JIT: jited_prog_len, nr_jited_ksyms and nr_jited_func_lens ask for nothing it writes' };
   }
 
-  // A log buffer whose declared size reaches past its mapping: Linux faults only if it writes that
-  // far (the log is written piece by piece); bpfsim's log (src/kernel/log-buffer.ts logBufState)
-  // checks the whole declared size up front.
-  if ((st.cmd === C.BPF_BTF_LOAD || st.cmd === C.BPF_PROG_LOAD) && model === -ERRNO.EFAULT && real !== model) {
-    const [bufOff, sizeOff] = st.cmd === C.BPF_BTF_LOAD ? [8, 20] : [32, 28];
-    const log = bufferAt(st, bufOff);
-    if (log && size >= sizeOff + 4 && a.getUint32(sizeOff, true) > log.length) {
-      return { rule: 'log-buffer-checked-whole', why: 'bpfsim checks the whole declared log buffer before writing; Linux faults only when a write reaches unmapped memory' };
-    }
-  }
-
   // Map types bpfsim does not implement are EINVAL (as an unknown type is in Linux).
   if (st.cmd === C.BPF_MAP_CREATE && model === -ERRNO.EINVAL && !MODELLED_MAP_TYPES.has(a.getUint32(0, true))) {
     return { rule: 'map-type-not-modelled', why: `map type ${a.getUint32(0, true)} is not modelled by bpfsim (EINVAL)` };
@@ -131,15 +120,6 @@ export function explain(st: BpfStep, real: number, model: number): Divergence | 
   if (st.cmd === C.BPF_PROG_LOAD && size >= 4) {
     const type = a.getUint32(0, true);
     if (type in PROG_TYPE_GAPS) return { rule: `prog-type-${type}`, why: PROG_TYPE_GAPS[type] };
-    // An unreadable signature (with a resolvable keyring) is ENOMEM in Linux (signing.md §6.1);
-    // src/kernel/signing-schemes.ts's readSignature turns it into "no signature" (reported, not mine to fix).
-    const sig = (st.relocs ?? []).find((r) => r.target === 'attr' && r.off === 152 && 'ptr' in r);
-    const sigSize = size >= 164 ? a.getUint32(160, true) : 0;
-    const sigBuf = bufferAt(st, 152);
-    const unreadable = sig && 'ptr' in sig && (sig.ptr.to === 'null' ? (sig.ptr.value ?? 0) !== 0 : sigBuf === null || sigBuf.length < sigSize);
-    if (real === -ERRNO.ENOMEM && model !== real && sigSize > 0 && unreadable) {
-      return { rule: 'unreadable-signature', why: 'bpfsim bug (signing-schemes.ts readSignature): an unreadable signature is treated as none instead of ENOMEM' };
-    }
   }
   return null;
 }
