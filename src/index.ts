@@ -9,4 +9,7 @@ export * from './conformance/run.js';
 export * from './kernel/index.js';
 export * from './skeleton/index.js';
 export { KernelError, ERRNO, errnoName, type ErrnoName } from './errno.js';
+export { KEY_SPEC, Keyrings, signLikeBpftool, parseCertificate, bpfProgVerifySignature } from './signature/index.js';
+export { signSkeleton, SIGNING_SCHEMES } from './skeleton/sign.js';
+export { compareSchemes } from './skeleton/scheme-compare.js';
 export { toHex, fromHex } from './util/hex.js';

@@ -6,10 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BpfApi, BPF_CMD, BPF_MAP_TYPE, BPF_PROG_TYPE, BPF_F_SLEEPABLE, ERRNO, Kernel, LightSkeleton, parseLskel, timeline,
-  diffSnapshots, assembleKernelProgram,
+  BpfApi, BPF_CMD, BPF_MAP_TYPE, BPF_PROG_TYPE, BPF_F_SLEEPABLE, ERRNO, KEY_SPEC, Kernel, LightSkeleton,
+  assembleKernelProgram, diffSnapshots, parseLskel, timeline,
 } from '../../src/index.js';
-import { KEY_SPEC } from '../../src/signature/index.js';
 import { FIXTURES } from '../support/paths.js';
 
 const lskel = (name: string) => parseLskel(readFileSync(join(FIXTURES, 'lskel', name), 'utf8'));
