@@ -13,7 +13,7 @@ import { BPF_PSEUDO_CALL } from '../isa/constants.js';
 import { Op, OP_TABLE } from '../isa/ops.js';
 import { fromInstructions, type Instruction, type Program } from '../isa/program.js';
 
-const R0 = 0, R1 = 1, R2 = 2, R3 = 3, R4 = 4, R10 = 10;
+const R0 = 0, R2 = 2, R3 = 3, R4 = 4, R10 = 10;
 
 function ins(op: Op, f: Partial<Instruction> = {}): Instruction {
   const info = OP_TABLE[op];

@@ -11,11 +11,9 @@ import { BPF_MAP_TYPE } from './uapi.js';
 
 export function mapCheckBtf(btf: Btf, map: BpfMap, keyTypeId: number, valueTypeId: number): void {
   const isArray = map.mapType === BPF_MAP_TYPE.BPF_MAP_TYPE_ARRAY || map.mapType === BPF_MAP_TYPE.BPF_MAP_TYPE_PERCPU_ARRAY;
-  let keyKind = -1;
   if (keyTypeId) {
     const key = btf.typeIdSize(keyTypeId);
     if (!key || key.size !== map.keySize) throw new KernelError('EINVAL');
-    keyKind = btf.kindOf(key.id);
     if (isArray) {
       const t = btf.type(key.id);
       if (!t || t.kind !== 'INT' || t.nrBits !== 32 || t.bitsOffset !== 0) throw new KernelError('EINVAL');

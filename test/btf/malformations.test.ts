@@ -74,7 +74,6 @@ function poke(id: number, words: Record<number, number>, specs: BtfTypeSpec[] = 
   return assemble(p);
 }
 
-const withType = (id: number, spec: BtfTypeSpec): BtfTypeSpec[] => BASE.map((s, i) => (i === id - 1 ? spec : s));
 const info = (kind: number, vlen = 0, kflag = false) => ((kflag ? 0x80000000 : 0) | (kind << 24) | vlen) >>> 0;
 const strOff = (s: string): number => {
   const { strs } = split(encodeBtf(BASE));

@@ -9,7 +9,7 @@ import * as B from '../../src/isa/builders.js';
 import {
   Add32, Add64, assemble, assembleBytes, BuildError, Call, CallKfunc, CallLocal, CallX, Exit, JEq, JNE32, Ja, Ja32,
   Label, LoadAbs, LoadAcquire, LoadFunc, LoadImm64, LoadInd, LoadMapFd, LoadMapValue, LoadMem, LoadMemSX, MayGoto,
-  Mov64, MovSX32, MovSX64, Neg32, R0, R1, R10, R2, R3, R6, SDiv64, StoreImm, StoreMem, StoreRelease, ToBE, BSwap,
+  Mov64, MovSX32, MovSX64, Neg32, R0, R1, R10, R2, R3, SDiv64, StoreImm, StoreMem, StoreRelease, ToBE, BSwap,
   AtomicFetchAdd, AtomicCmpXchg, type AsmItem, type Reg,
 } from '../../src/isa/builders.js';
 import { disassemble } from '../../src/isa/disasm.js';

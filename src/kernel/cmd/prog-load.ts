@@ -7,7 +7,7 @@
  * The three signing schemes differ only in what the signature step covers and where the map
  * check happens (see ../signing-schemes.ts).
  */
-import { ERRNO, KernelError, errnoName } from '../../errno.js';
+import { KernelError, errnoName } from '../../errno.js';
 import { decode } from '../../isa/program.js';
 import { PROG_LOAD_ATTR, type AttrBytes, type AttrOf } from '../attr.js';
 import type { Kernel } from '../kernel.js';

@@ -68,7 +68,6 @@ export interface CmdBase {
   readonly forbiddenFds?: readonly number[];
 }
 
-const U32_EDGES: readonly Value[] = [0, 1, 2, 3, 4, 7, 8, 15, 16, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];
 const SIZES: readonly Value[] = [0, 1, 2, 3, 4, 5, 8, 16, 64, 255, 256, 511, 512, 513, 4095, 4096, 4097, 32768, 32769, 65535, 65536,
   (4 << 20) - 1, 4 << 20, (4 << 20) + 1, 1 << 30, 0x7fffffff, 0x80000000, 0xffffffff];
 const ENTRIES: readonly Value[] = [0, 1, 2, 4, 5, 1023, 1024, 4096, 65536, 1 << 20, 0x7fffffff, 0x80000000, 0xffffffff];

@@ -18,7 +18,7 @@ import { show } from './compare.js';
 import { mapCreateFootprint } from './corpus.js';
 import { cmdOracle } from './oracle/cmd-oracle.js';
 import { runInModel, type BpfStep, type PtrTo, type Reloc, type Step } from './script.js';
-import { FD, GPL, INT_BTF, MAP_CREATE_SIZE, PROG_LOAD_SIZE, WORLD, WORLD_RESULTS, WORLD_TP, modelWorld, retImm } from './world.js';
+import { FD, GPL, INT_BTF, MAP_CREATE_SIZE, PROG_LOAD_SIZE, WORLD, WORLD_RESULTS, modelWorld, retImm } from './world.js';
 
 const C = BPF_CMD;
 const E = ERRNO;

@@ -4,14 +4,13 @@
  * directory on first use (one binary per source version). Where it cannot be built or bpf() is not
  * permitted, {@link cmdOracle} says why, and the tests print that and skip.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { release, tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { errnoName } from '../../../../src/errno.js';
 import { encodeScript, type Script } from '../script.js';
+import { buildCHelper } from '../../../support/c-helper.js';
 
 const SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'bpf-cmd-oracle.c');
 
@@ -23,21 +22,8 @@ export interface CmdOracle {
 let cached: { oracle: CmdOracle } | { reason: string } | null = null;
 
 function build(): string | { reason: string } {
-  const source = readFileSync(SOURCE);
-  const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
-  const path = join(tmpdir(), `bpfsim-cmd-oracle-${hash}`);
-  if (existsSync(path)) return path;
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    execFileSync('cc', ['-O1', '-Wall', '-Wextra', '-std=gnu11', '-o', tmp, SOURCE], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    const err = e as NodeJS.ErrnoException & { stderr?: Buffer };
-    if (err.code === 'ENOENT') return { reason: 'no C compiler (`cc`) on PATH' };
-    return { reason: `cc failed: ${err.stderr?.toString().trim() || err.message}` };
-  }
-  return path;
+  const h = buildCHelper(SOURCE, 'cmd-oracle', ['-O1', '-Wall', '-Wextra', '-std=gnu11']);
+  return 'path' in h ? h.path : h;
 }
 
 function runScripts(bin: string, scripts: readonly Script[]): number[][] {

@@ -4,13 +4,12 @@
  * into the OS temp directory on first use. Where it cannot be built or bpf() is not permitted,
  * {@link mapOracle} says why and the tests skip with that reason.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { errnoName } from '../../../../src/errno.js';
+import { buildCHelper } from '../../../support/c-helper.js';
 
 const SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'bpf-map-oracle.c');
 
@@ -36,21 +35,8 @@ function possibleCpus(): number {
 }
 
 function build(): string | { reason: string } {
-  const source = readFileSync(SOURCE);
-  const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
-  const path = join(tmpdir(), `bpfsim-map-oracle-${hash}`);
-  if (existsSync(path)) return path;
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    execFileSync('cc', ['-O1', '-Wall', '-o', tmp, SOURCE], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    const err = e as NodeJS.ErrnoException & { stderr?: Buffer };
-    if (err.code === 'ENOENT') return { reason: 'no C compiler (`cc`) on PATH' };
-    return { reason: `cc failed: ${err.stderr?.toString().trim() || err.message}` };
-  }
-  return path;
+  const h = buildCHelper(SOURCE, 'map-oracle', ['-O1', '-Wall']);
+  return 'path' in h ? h.path : h;
 }
 
 function parse(line: string): OracleLine {
