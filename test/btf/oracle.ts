@@ -4,11 +4,9 @@
  * unavailable (no cc, not Linux, bpf() not permitted), so tests can skip with that message.
  */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../support/paths.js';
+import { buildCHelper } from '../support/c-helper.js';
 
 export interface OracleRequest {
   data: Uint8Array;
@@ -41,17 +39,9 @@ function open(): { oracle: BtfOracle | null; reason: string } {
   if (process.platform !== 'linux') return { oracle: null, reason: 'not Linux' };
   // Built once per version of the source into a shared cache path (parallel test files race
   // harmlessly: each builds to its own name and renames into place).
-  const src = join(ROOT, 'test', 'btf', 'oracle', 'btf-load.c');
-  const tag = createHash('sha256').update(readFileSync(src)).digest('hex').slice(0, 16);
-  const dir = join(tmpdir(), `bpfsim-btf-oracle-${tag}`);
-  const bin = join(dir, 'btf-load');
-  if (!existsSync(bin)) {
-    mkdirSync(dir, { recursive: true });
-    const tmp = `${bin}.${process.pid}`;
-    const cc = spawnSync('cc', ['-O2', '-o', tmp, src], { encoding: 'utf8' });
-    if (cc.error || cc.status !== 0) return { oracle: null, reason: `cannot build the oracle with cc: ${cc.error?.message ?? cc.stderr}` };
-    renameSync(tmp, bin);
-  }
+  const built = buildCHelper(join(ROOT, 'test', 'btf', 'oracle', 'btf-load.c'), 'btf-oracle');
+  if ('reason' in built) return { oracle: null, reason: built.reason };
+  const bin = built.path;
   const oracle: BtfOracle = (reqs) => {
     const parts: Buffer[] = [];
     for (const r of reqs) {

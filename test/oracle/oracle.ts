@@ -13,16 +13,15 @@
  * Where `bpf()` cannot be used (no `cc`, not root, unprivileged_bpf_disabled, seccomp, a non-Linux
  * host), {@link oracleAvailable} says why, and tests skip with that reason.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { errnoName } from '../../src/errno.js';
 import { fromHex, toHex } from '../../src/util/hex.js';
+import { buildCHelper, type CHelper } from '../support/c-helper.js';
 
 export interface OracleMap {
   type: number;
@@ -104,56 +103,15 @@ export class OracleError extends Error {
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SOURCE = join(HERE, 'bpf_oracle.c');
-const BUILD_DIR = join(HERE, 'build');
 const CFLAGS = ['-O2', '-Wall', '-Wextra', '-std=gnu11'];
 
 type Availability = { ok: true } | { ok: false; reason: string };
 let availability: Availability | null = null;
 let binary: string | null = null;
 
-/**
- * Compile the helper once per source version into ./build (or, when the checkout is read-only,
- * a directory under the system temp dir); returns the binary path or a reason.
- */
-function build(): { path: string } | { reason: string } {
-  let source: Buffer;
-  try {
-    source = readFileSync(SOURCE);
-  } catch (e) {
-    return { reason: `cannot read ${SOURCE}: ${(e as Error).message}` };
-  }
-  const hash = createHash('sha256').update(source).update(CFLAGS.join(' ')).digest('hex').slice(0, 16);
-  const name = `bpf_oracle-${hash}`;
-  let dir: string | null = null;
-  for (const candidate of [BUILD_DIR, join(tmpdir(), 'bpfsim-oracle-build')]) {
-    if (existsSync(join(candidate, name))) return { path: join(candidate, name) };
-    try {
-      mkdirSync(candidate, { recursive: true });
-      accessSync(candidate, constants.W_OK);
-      dir = candidate;
-      break;
-    } catch {
-      // not writable: try the next place
-    }
-  }
-  if (dir === null) return { reason: `no writable directory to build the oracle helper in (tried ${BUILD_DIR} and the temp dir)` };
-  const path = join(dir, name);
-  // Several test workers may build at once: compile to a private name, then rename atomically.
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    execFileSync('cc', [...CFLAGS, '-o', tmp, SOURCE], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    const err = e as NodeJS.ErrnoException & { stderr?: Buffer };
-    if (err.code === 'ENOENT') return { reason: 'no C compiler: `cc` was not found on PATH' };
-    return { reason: `cc failed to build ${SOURCE}: ${err.stderr?.toString().trim() || err.message}` };
-  }
-  // Binaries of older versions of the source are of no further use.
-  for (const f of readdirSync(dir)) {
-    if (/^bpf_oracle-[0-9a-f]{16}$/.test(f) && f !== name) rmSync(join(dir, f), { force: true });
-  }
-  return { path };
+/** Compile the helper once per source version (test/support/c-helper.ts). */
+function build(): CHelper {
+  return buildCHelper(SOURCE, 'bpf-oracle', CFLAGS);
 }
 
 function unprivilegedSetting(): string {

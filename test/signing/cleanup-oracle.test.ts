@@ -15,16 +15,15 @@ import { Kernel } from '../../src/kernel/kernel.js';
 import { LightSkeleton } from '../../src/skeleton/light-skeleton.js';
 import { ROOT } from '../support/paths.js';
 import { fixtureModel } from './support.js';
+import { buildCHelper } from '../support/c-helper.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bpfsim-cleanup-oracle-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function build(): { bin: string | null; reason: string } {
   if (process.platform !== 'linux') return { bin: null, reason: 'not Linux' };
-  const bin = join(dir, 'loader-cleanup');
-  const cc = spawnSync('cc', ['-O2', '-o', bin, join(ROOT, 'test', 'signing', 'oracle', 'loader-cleanup.c')], { encoding: 'utf8' });
-  if (cc.error || cc.status !== 0) return { bin: null, reason: `cannot build the oracle with cc: ${cc.error?.message ?? cc.stderr}` };
-  return { bin, reason: '' };
+  const built = buildCHelper(join(ROOT, 'test', 'signing', 'oracle', 'loader-cleanup.c'), 'loader-cleanup');
+  return 'path' in built ? { bin: built.path, reason: '' } : { bin: null, reason: built.reason };
 }
 
 interface Outcome { readonly retval: number; readonly fd1: 'open' | 'closed'; readonly fd2: 'open' | 'closed' }

@@ -5,11 +5,10 @@
  * or bpf() is not available.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../support/paths.js';
 import { hex } from './bytes.js';
+import { buildCHelper } from '../../support/c-helper.js';
 
 export const LOADER_SOURCE = join(ROOT, 'test', 'isa', 'fixtures', 'kernel-log', 'load.c');
 
@@ -23,14 +22,10 @@ export interface KernelLoader {
 /** Build the loader and check that bpf() works here; otherwise the reason why not. */
 export function kernelLoader(): KernelLoader | { readonly skip: string } {
   if (process.platform !== 'linux') return { skip: `bpf() needs Linux, this is ${process.platform}` };
-  const dir = mkdtempSync(join(tmpdir(), 'bpfsim-loader-'));
-  const dispose = () => rmSync(dir, { recursive: true, force: true });
-  const bin = join(dir, 'load');
-  const cc = spawnSync('cc', ['-O2', '-o', bin, LOADER_SOURCE], { encoding: 'utf8' });
-  if (cc.error || cc.status !== 0) {
-    dispose();
-    return { skip: `cannot build the loader with cc: ${cc.error?.message ?? cc.stderr.trim()}` };
-  }
+  const built = buildCHelper(LOADER_SOURCE, 'kernel-log-loader');
+  if ('reason' in built) return { skip: built.reason };
+  const bin = built.path;
+  const dispose = () => undefined; // the build is cached for the next run
   // `r0 = 0; exit` loads on any kernel that lets us call bpf().
   const probe = spawnSync(bin, [], { input: 'b7 00 00 00 00 00 00 00 95 00 00 00 00 00 00 00', encoding: 'utf8', timeout: 20_000 });
   if (probe.status !== 0) {
