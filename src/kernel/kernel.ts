@@ -34,6 +34,15 @@ import { Keyrings, type KeyringsOptions } from '../signature/index.js';
 import { defaultVmlinux, type VmlinuxBtf } from './vmlinux.js';
 import type { MapEnv } from './maps/index.js';
 
+/**
+ * The modelled /proc/kallsyms for bpf_kallsyms_lookup_name (typeless ksyms): a few well-known data
+ * symbols at stable, made-up kernel addresses. Pass `kallsyms` to model others.
+ */
+export const DEFAULT_KALLSYMS: ReadonlyMap<string, bigint> = new Map([
+  ['jiffies', 0xffffffff82a05000n], ['init_task', 0xffffffff82a1a940n], ['init_net', 0xffffffff83b4e0c0n],
+  ['bpf_prog_active', 0x0000000000032e40n], ['linux_banner', 0xffffffff82400180n],
+]);
+
 /** x86-64 system call numbers of the syscalls the model performs. */
 export const SYS_close = 3;
 export const SYS_mmap = 9;
@@ -111,7 +120,7 @@ export class Kernel {
       ecdsa: this.config.ecdsa,
     });
     this.vmlinux = vmlinux ?? defaultVmlinux();
-    this.kallsyms = kallsyms ?? new Map();
+    this.kallsyms = kallsyms ?? DEFAULT_KALLSYMS;
     this.helpers = buildHelpers(this);
     const kf = new Map<number, Helper>();
     const protos = new Map<number, KfuncProto>();

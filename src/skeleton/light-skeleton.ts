@@ -201,6 +201,12 @@ export class LightSkeleton {
       this.kernel.emit({ type: 'note', actor: 'userspace', what: 'finalize: mmap the global-data maps over the open regions' });
       skelLoad = this.finalizeMaps();
     }
+    if (skelLoad === 0) {
+      const fds = [...this.model.skeleton.maps.map((m) => `${m.name}=${this.mapFd(m.name)}`), ...this.model.skeleton.progs.map((p) => `${p.name}=${this.progFd(p.name)}`)];
+      k.emit({ type: 'note', actor: 'userspace', what: `X__load() = 0: the skeleton holds fds ${fds.join(' ')}` });
+    } else {
+      k.emit({ type: 'note', actor: 'userspace', what: `X__load() = ${skelLoad} (${errnoName(skelLoad)}): ${r.errstr ?? 'finalize failed'}`, detail: { ok: false } });
+    }
     const ctxLog = this.logBuf ? logLinesOf(this.logBuf.bytes) : null;
     return {
       bpfLoadAndRun: r.err, errno: r.err < 0 ? errnoName(r.err) : null, errstr: r.errstr, skelLoad,

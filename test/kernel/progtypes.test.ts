@@ -70,3 +70,28 @@ describe('program types', () => {
       .toThrow(expect.objectContaining({ errno: ERRNO.EINVAL, message: 'Syscall programs can only be sleepable' }));
   });
 });
+
+describe('tail calls', () => {
+  it('jumps into the program in a PROG_ARRAY slot, falls through on an empty slot, and stops after 33 tail calls', () => {
+    const kernel = new Kernel();
+    const bpf = new BpfApi(kernel);
+    const arr = bpf.mapCreate({ type: 3 /* BPF_MAP_TYPE_PROG_ARRAY */, keySize: 4, valueSize: 4, maxEntries: 4, name: 'jmp' });
+    const target = bpf.progLoad({ type: BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER, insns: assembleKernelProgram('r0 = 42\nexit') });
+    bpf.mapUpdate(arr, Uint8Array.of(1, 0, 0, 0), Uint8Array.of(target.fd, 0, 0, 0));
+    const caller = (slot: number) => bpf.progLoad({
+      type: BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER,
+      insns: assembleKernelProgram(`r2 = map[fd:${arr}]\nr3 = ${slot}\ncall bpf_tail_call#12\nr0 = 7\nexit`),
+    }).fd;
+    expect(bpf.testRun(caller(1), { data: testPacket() }).retval).toBe(42);
+    expect(bpf.testRun(caller(2), { data: testPacket() }).retval).toBe(7); // empty slot: continue
+    // A program that tail-calls itself: Linux stops after MAX_TAIL_CALL_CNT (33) and falls through.
+    const self = bpf.progLoad({
+      type: BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER,
+      insns: assembleKernelProgram(`r6 = r1\nr2 = map[fd:${arr}]\nr3 = 0\ncall bpf_tail_call#12\nr0 = 99\nexit`),
+    });
+    bpf.mapUpdate(arr, Uint8Array.of(0, 0, 0, 0), Uint8Array.of(self.fd, 0, 0, 0));
+    const from = kernel.trace.length;
+    expect(bpf.testRun(self.fd, { data: testPacket() }).retval).toBe(99);
+    expect(kernel.trace.all.slice(from).filter((e) => e.type === 'note' && e.what.startsWith('tail call into')).length).toBe(33);
+  });
+});
