@@ -16,7 +16,7 @@ import { BPF_MAX_VAR_OFF } from './ldimm64.js';
 import { coerceRegToSize, coerceRegToSizeSx, regBoundsSync } from './ranges.js';
 import {
   BPF_ADD_CONST, MEM_RDONLY, NOT_INIT, PTR_MAYBE_NULL, S64_MIN, isNull, knownScalar, mutable, pointer,
-  regStr, regWidth, unknownScalar, type Reg, withFields,
+  regStr, regWidth, unknownScalar, UNKNOWN_SCALAR, UNKNOWN_SCALAR_PRECISE, type Reg, withFields,
 } from './regs.js';
 import {
   EMPTY_SLOT, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, growStack, isSpilledReg,
@@ -74,9 +74,10 @@ function checkPtrAlignment(env: Env, reg: Reg, off: number, size: number, strict
       }
       return;
     }
-    case 'map_key': desc = 'key '; break;
-    case 'map_value': desc = 'value '; break;
-    case 'ctx': desc = 'context '; break;
+    // Linux switches on the full type: a maybe-null value pointer gets no description.
+    case 'map_key': if (reg.flags === 0) desc = 'key '; break;
+    case 'map_value': if (reg.flags === 0) desc = 'value '; break;
+    case 'ctx': if (reg.flags === 0) desc = 'context '; break;
     case 'fp': desc = 'stack '; strict = true; break;
     default: break;
   }
@@ -617,13 +618,27 @@ export function checkMemAccess(
   }
   if (!write && valueRegno >= 0 && size < 8) {
     const r = curRegs(env)[valueRegno];
-    if (r.type === 'scalar') {
+    if (!isLdsx && (r === UNKNOWN_SCALAR || r === UNKNOWN_SCALAR_PRECISE)) {
+      // The common case (an unknown value loaded from memory): the coerced register is the same
+      // every time, so compute it once per size.
+      const k = size * 2 + (r.precise ? 1 : 0);
+      let c = COERCED_UNKNOWN[k];
+      if (c === undefined) {
+        const m = mutable(r);
+        coerceRegToSize(m, size);
+        COERCED_UNKNOWN[k] = c = m;
+      }
+      setReg(env, valueRegno, c);
+    } else if (r.type === 'scalar') {
       const m = mutable(r);
       if (isLdsx) coerceRegToSizeSx(m, size); else coerceRegToSize(m, size);
       setReg(env, valueRegno, m);
     }
   }
 }
+
+/** coerce_reg_to_size of an unknown scalar, by size * 2 + precise. */
+const COERCED_UNKNOWN: Array<Reg | undefined> = [];
 
 /** __check_ptr_off_reg: a pointer that must be used unmodified (ctx, map pointers, ...). */
 export function checkPtrOffReg(env: Env, reg: Reg, regno: number, fixedOffOk: boolean): void {

@@ -330,7 +330,7 @@ function walk(env: PrecisionEnv, start: VState): void {
         if (r === undefined || r.type !== 'scalar' || r.precise) bt.clearReg(i, fr);
         else { f.regs[i] = withFields(r, { precise: true }); marked = true; }
       }
-      for (let i = 0; i < 64; i++) {
+      for (let i = 0; bt.stack[fr] !== 0n && i < 64; i++) {
         if (!bt.isSlot(fr, i)) continue;
         if (i >= f.stack.length) throw new Unsupported();
         const slot = f.stack[i];

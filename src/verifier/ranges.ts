@@ -179,6 +179,11 @@ export function regBoundsSync(r: MutReg): void {
       return;
     }
   }
+  // Fast path for a fully unknown value: already the fixed point of the deductions below.
+  if (r.varOff.mask === U64 && r.umin === 0n && r.umax === U64 && r.smin === S64_MIN && r.smax === S64_MAX &&
+      r.u32min === 0 && r.u32max === U32_MAX && r.s32min === S32_MIN && r.s32max === S32_MAX) {
+    return;
+  }
   updateRegBounds(r);
   regDeduceBounds(r);
   regDeduceBounds(r);

@@ -124,6 +124,18 @@ export function tnumXor(a: Tnum, b: Tnum): Tnum {
  */
 export function tnumMul(a: Tnum, b: Tnum): Tnum {
   if (a.mask === 0n && b.mask === 0n) return tnumConst(a.value * b.value);
+  // Loops multiply the same operands over and over (a hash step on an unknown value): remember
+  // the last product, the 64-round loop below allocates a bigint per step.
+  const last = mulCache;
+  if (last !== null && last.av === a.value && last.am === a.mask && last.bv === b.value && last.bm === b.mask) return last.r;
+  const r = tnumMulSlow(a, b);
+  mulCache = { av: a.value, am: a.mask, bv: b.value, bm: b.mask, r };
+  return r;
+}
+
+let mulCache: { av: bigint; am: bigint; bv: bigint; bm: bigint; r: Tnum } | null = null;
+
+function tnumMulSlow(a: Tnum, b: Tnum): Tnum {
   const accV = u64(a.value * b.value);
   let accM: Tnum = TNUM_ZERO;
   let av = a.value, am = a.mask, bv = b.value, bm = b.mask;

@@ -5,6 +5,7 @@ import { register as conformance } from './conformance.js';
 import { register as plugin } from './plugin.js';
 import { register as load } from './load.js';
 import { register as demo } from './demo.js';
+import { register as verify } from './verify.js';
 import { register as sign } from './sign.js';
 import { register as compareSchemes } from './compare-schemes.js';
 
@@ -12,4 +13,4 @@ import { register as compareSchemes } from './compare-schemes.js';
 export type RegisterCommand = (program: Command, io: CliIo) => void;
 
 /** Every subcommand, in help order. */
-export const COMMANDS: RegisterCommand[] = [demo, load, sign, compareSchemes, run, conformance, plugin];
+export const COMMANDS: RegisterCommand[] = [demo, load, verify, sign, compareSchemes, run, conformance, plugin];

@@ -7,16 +7,15 @@
  * Cases whose maps the kernel refuses to create are dropped (they test nothing about the verifier).
  */
 import { writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { errnoName } from '../../../src/errno.js';
 import { fromHex } from '../../../src/util/hex.js';
 import { mapTypeByName, progTypeByName } from '../../../src/verifier/index.js';
 import { closeOracle, oracleAvailable, runOracle, type OracleCase, type OracleResult } from '../../oracle/oracle.js';
 import { firstErrorLine, type CorpusCase, type KernelLabel, type LabelledCase } from './case.js';
+import { LABELS_PATH } from './paths.js';
 import { generateCorpus } from './templates.js';
 
-export const LABELS_PATH = join(dirname(fileURLToPath(import.meta.url)), 'labels.jsonl');
 
 export function toOracleCase(c: CorpusCase, logLevel = 1): OracleCase {
   return {

@@ -9,7 +9,9 @@ import {
   MovSX64, Mul64, Neg64, Or64, RSh64, StoreImm, StoreMem, Sub64, ToBE, Xor64, R0, R1, R2, R3, R4, R5, R6, R7,
   R8, R9, R10, Add32, Mov32, AtomicFetchAdd, AtomicXchg, AtomicCmpXchg, type AsmItem, type Reg, type Size,
 } from '../../../src/isa/builders.js';
+import fc from 'fast-check';
 import { Rng } from '../../../src/testing/rng.js';
+import { programSpecArb, specCase } from '../support/random-programs.js';
 import { build, mapMarker, type CorpusCase, type MapSpec } from './case.js';
 
 const SIZES: readonly Size[] = ['B', 'H', 'W', 'DW'];
@@ -601,6 +603,15 @@ const tracking: Template = (rng, n) => {
   return out;
 };
 
+// ------------------------------------------------------------------ random programs
+
+/**
+ * Seeded random programs (../support/random-programs.ts), not built around any one rule: an
+ * estimate of agreement on programs the templates did not anticipate.
+ */
+const random: Template = (rng, n) =>
+  fc.sample(programSpecArb, { numRuns: n, seed: rng.u32() | 0 }).map((spec, i) => specCase(`random/${i}`, spec));
+
 export const TEMPLATES: ReadonlyArray<readonly [string, Template, number]> = [
   // [category, template, instances]
   ['cfg', cfg, 12],
@@ -620,6 +631,7 @@ export const TEMPLATES: ReadonlyArray<readonly [string, Template, number]> = [
   ['tailcall', tailcall, 6],
   ['encodings', encodings, 20],
   ['tracking', tracking, 60],
+  ['random', random, 1000],
 ];
 
 /** The whole corpus for a seed: deterministic. */
