@@ -13,7 +13,7 @@
 import { KernelError } from '../../errno.js';
 import { PERM_RW } from '../../interpreter/memory.js';
 import { BPF_EXIST, BPF_F_LOCK, BPF_F_NO_PREALLOC, BPF_NOEXIST } from '../uapi.js';
-import { badLen, checkLen, errno, progPerm, throwIfErr } from './common.js';
+import { badLen, errno, progPerm } from './common.js';
 import { HtabBase, htabGeometry, isPercpuHtab, type HtabGeometry } from './htab.js';
 import { SlotAllocator, ValueSlab } from './pool.js';
 import type { MapResources } from './resources.js';
@@ -45,7 +45,7 @@ class HashMapImpl extends HtabBase implements HashMap {
    * htab_map_update_elem / __htab_percpu_map_update_elem: 0 or -errno. `onAllCpus` is the syscall
    * side's per-CPU update (every CPU's copy in `value`).
    */
-  private upsert(key: Uint8Array, value: Uint8Array, flags: bigint, onAllCpus: boolean): number {
+  protected upsert(key: Uint8Array, value: Uint8Array, flags: bigint, onAllCpus: boolean): number {
     const lock = BigInt(BPF_F_LOCK);
     if (this.percpu) {
       if (flags > BigInt(BPF_EXIST)) return errno('EINVAL');
@@ -81,18 +81,6 @@ class HashMapImpl extends HtabBase implements HashMap {
       this.index.insert(key, slot);
     }
     return 0;
-  }
-
-  update(key: Uint8Array, value: Uint8Array, flags: bigint): void {
-    if (flags & BigInt(BPF_F_LOCK)) throw new KernelError('EINVAL', 'BPF_F_LOCK on a map without bpf_spin_lock');
-    checkLen('key', key, this.keySize);
-    checkLen('value', value, this.syscallValueSize);
-    throwIfErr(this.upsert(key, value, flags, true));
-  }
-
-  delete(key: Uint8Array): void {
-    checkLen('key', key, this.keySize);
-    throwIfErr(this.deleteElem(key));
   }
 
   lookupElem(key: Uint8Array): bigint {

@@ -4,13 +4,13 @@
  */
 import { KernelError } from '../../errno.js';
 import {
-  BPF_F_NO_COMMON_LRU, BPF_F_NO_PREALLOC, BPF_F_NUMA_NODE, BPF_F_ZERO_SEED, BPF_MAP_TYPE,
+  BPF_F_LOCK, BPF_F_NO_COMMON_LRU, BPF_F_NO_PREALLOC, BPF_F_NUMA_NODE, BPF_F_ZERO_SEED, BPF_MAP_TYPE,
 } from '../uapi.js';
 import {
   BPF_HTAB_STRUCT_SIZE, HTAB_BUCKET_SIZE, HTAB_ELEM_SIZE, KMALLOC_MAX_SIZE, NUMA_NO_NODE, PCPU_MIN_UNIT_SIZE, U32_MAX,
 } from './constants.js';
 import {
-  BPF_F_ACCESS_MASK, MapBase, attrNumaNode, checkLen, checkLookupFlags, mapFlagsAccessOk, roundUp8, roundupPowOf2,
+  BPF_F_ACCESS_MASK, MapBase, attrNumaNode, checkLen, checkLookupFlags, mapFlagsAccessOk, roundUp8, roundupPowOf2, throwIfErr,
 } from './common.js';
 import { HashIndex } from './htab-index.js';
 import type { ValueSlab } from './pool.js';
@@ -135,7 +135,21 @@ export abstract class HtabBase extends MapBase {
     return v;
   }
 
-  abstract delete(key: Uint8Array): void;
+  /** Insert or replace (htab_map_update_elem and its per-CPU / LRU variants); an errno or 0. */
+  protected abstract upsert(key: Uint8Array, value: Uint8Array, flags: bigint, onAllCpus: boolean): number;
+  abstract deleteElem(key: Uint8Array): number;
+
+  update(key: Uint8Array, value: Uint8Array, flags: bigint): void {
+    if (flags & BigInt(BPF_F_LOCK)) throw new KernelError('EINVAL', 'BPF_F_LOCK on a map without bpf_spin_lock');
+    checkLen('key', key, this.keySize);
+    checkLen('value', value, this.syscallValueSize);
+    throwIfErr(this.upsert(key, value, flags, true));
+  }
+
+  delete(key: Uint8Array): void {
+    checkLen('key', key, this.keySize);
+    throwIfErr(this.deleteElem(key));
+  }
 
   getNextKey(key: Uint8Array | null): Uint8Array {
     if (key !== null) checkLen('key', key, this.keySize);

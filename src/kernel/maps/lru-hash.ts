@@ -15,10 +15,9 @@
  * very next insertion (Linux's list order decides; unlike the other hash pools there is no FIFO
  * quarantine), so a pointer kept past that point may alias a new element, as in Linux.
  */
-import { KernelError } from '../../errno.js';
 import { PERM_RW } from '../../interpreter/memory.js';
-import { BPF_EXIST, BPF_F_LOCK, BPF_F_NO_COMMON_LRU, BPF_NOEXIST } from '../uapi.js';
-import { badLen, checkLen, errno, progPerm, throwIfErr } from './common.js';
+import { BPF_EXIST, BPF_F_NO_COMMON_LRU, BPF_NOEXIST } from '../uapi.js';
+import { badLen, errno, progPerm } from './common.js';
 import { HtabBase, htabGeometry, type HtabGeometry } from './htab.js';
 import { PERCPU_FREE_TARGET } from './constants.js';
 import { BpfLru } from './lru.js';
@@ -56,7 +55,7 @@ class LruHashMapImpl extends HtabBase implements LruHashMap {
     return this.env.currentCpu();
   }
 
-  private upsert(key: Uint8Array, value: Uint8Array, flags: bigint, onAllCpus: boolean): number {
+  protected upsert(key: Uint8Array, value: Uint8Array, flags: bigint, onAllCpus: boolean): number {
     // Neither LRU update accepts BPF_F_LOCK: anything above BPF_EXIST is unknown.
     if (flags > BigInt(BPF_EXIST)) return errno('EINVAL');
     return this.percpu ? this.upsertPercpu(key, value, flags, onAllCpus) : this.upsertPlain(key, value, flags);
@@ -104,18 +103,6 @@ class LruHashMapImpl extends HtabBase implements LruHashMap {
     }
     if (node >= 0) this.lru.pushFree(node);
     return err;
-  }
-
-  update(key: Uint8Array, value: Uint8Array, flags: bigint): void {
-    if (flags & BigInt(BPF_F_LOCK)) throw new KernelError('EINVAL', 'BPF_F_LOCK on a map without bpf_spin_lock');
-    checkLen('key', key, this.keySize);
-    checkLen('value', value, this.syscallValueSize);
-    throwIfErr(this.upsert(key, value, flags, true));
-  }
-
-  delete(key: Uint8Array): void {
-    checkLen('key', key, this.keySize);
-    throwIfErr(this.deleteElem(key));
   }
 
   lookupElem(key: Uint8Array): bigint {

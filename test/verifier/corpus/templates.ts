@@ -4,7 +4,7 @@
  * labels them; bpfsim must agree.
  */
 import {
-  Add64, And64, ArSh64, Atomic, Call, CallLocal, Div64, Exit, Ja, JEq, JGE, JGT, JLE, JLT, JNE, JSGE, JSGT,
+  Add64, And64, ArSh64, Atomic, Call, CallLocal, Div64, Exit, Ja, JEq, JGE, JGT, JLE, JLT, JNE, JSGT,
   JSLT, JSLE, JSet, LSh64, Label, LoadAbs, LoadImm64, LoadMapFd, LoadMapValue, LoadMem, LoadMemSX, MayGoto, Mod64, Mov64,
   MovSX64, Mul64, Neg64, Or64, RSh64, StoreImm, StoreMem, Sub64, ToBE, Xor64, R0, R1, R2, R3, R4, R5, R6, R7,
   R8, R9, R10, Add32, Mov32, AtomicFetchAdd, AtomicXchg, AtomicCmpXchg, type AsmItem, type Reg, type Size,
