@@ -13,3 +13,8 @@ export { KEY_SPEC, Keyrings, signLikeBpftool, parseCertificate, bpfProgVerifySig
 export { signSkeleton, SIGNING_SCHEMES } from './skeleton/sign.js';
 export { compareSchemes } from './skeleton/scheme-compare.js';
 export { toHex, fromHex } from './util/hex.js';
+export {
+  verify, BPF_COMPLEXITY_LIMIT_INSNS, ROOT_CAPS, progDigest,
+  type Capabilities, type KfuncProto, type LdImm64Patch, type MapDescriptor, type VerifyRequest, type VerifyResult, type VerifyStats,
+} from './verifier/index.js';
+export { runBatchCase, parseBatchCase, type BatchCase, type BatchResult } from './verifier/batch.js';

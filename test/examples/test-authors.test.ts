@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BpfApi, BPF_CMD, BPF_MAP_TYPE, BPF_PROG_TYPE, BPF_F_SLEEPABLE, ERRNO, KEY_SPEC, Kernel, LightSkeleton,
-  assembleKernelProgram, diffSnapshots, parseLskel, timeline,
+  assembleKernelProgram, diffSnapshots, parseLskel, timeline, verify,
 } from '../../src/index.js';
 import { FIXTURES } from '../support/paths.js';
 
@@ -84,5 +84,18 @@ describe('testing loaders with bpfsim', () => {
     const prog = assembleKernelProgram('r1 = 0\nr0 = *(u64 *)(r1 + 0)\nexit');
     expect(() => bpf.progLoad({ type: BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER, insns: prog }))
       .toThrow(expect.objectContaining({ errno: ERRNO.EACCES, message: "R1 invalid mem access 'scalar'" }));
+  });
+
+  it('verifies a program on its own and reads Linux\'s log and statistics', () => {
+    const noMaps = () => ({ errno: ERRNO.EBADF });
+    const prog = assembleKernelProgram('r0 = *(u32 *)(r1 + 0)\nif r0 > 10 goto +1\nr0 = 0\nexit');
+    const ok = verify({ program: prog, progType: BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER, logLevel: 1, resolveMapFd: noMaps });
+    expect(ok.ok).toBe(true);
+    expect(ok.stats.processedInsns).toBe(5);          // as Linux 6.18: 4 on the fall-through path, the exit again when taken
+    expect(ok.log).toMatch(/^processed 5 insns \(limit 1000000\) max_states_per_insn 0 total_states 0/m);
+
+    const bad = verify({ program: assembleKernelProgram('exit'), progType: BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER, logLevel: 1, resolveMapFd: noMaps });
+    expect(bad.errno).toBe(ERRNO.EACCES);
+    expect(bad.log.split('\n')).toContain('R0 !read_ok');
   });
 });
