@@ -6,7 +6,7 @@
  *    baseline verified them (a SYSCALL program whose r1 points at a map value holding the buffer,
  *    r2 = its length), next to the kernel's own time for the same programs.
  *
- *   npm run build && node dist/bench/verifier.js [--runs N] [--json]
+ *   npm run bench:verifier -- [--runs N] [--json]
  *
  * The kernel figures (processed instructions and BPF_PROG_LOAD wall time at log level 0) were
  * measured on the reference VM (Linux 6.18, 2 vCPU EPYC Zen 4) through test/oracle with the very
