@@ -89,18 +89,8 @@ class HashMapImpl extends HtabBase implements HashMap {
     return s < 0 ? 0n : this.valueAddress(s, this.env.currentCpu());
   }
 
-  updateElem(key: Uint8Array, value: Uint8Array, flags: bigint): number {
-    if (badLen(key, this.keySize) || value.length < this.valueSize) return errno('EINVAL');
-    return this.upsert(key, value, flags, false);
-  }
-
-  deleteElem(key: Uint8Array): number {
-    if (badLen(key, this.keySize)) return errno('EINVAL');
-    const s = this.index.find(key);
-    if (s < 0) return errno('ENOENT');
-    this.index.remove(s);
+  protected freeSlot(s: number): void {
     this.slots.free(s);
-    return 0;
   }
 }
 

@@ -10,7 +10,7 @@ import {
   BPF_HTAB_STRUCT_SIZE, HTAB_BUCKET_SIZE, HTAB_ELEM_SIZE, KMALLOC_MAX_SIZE, NUMA_NO_NODE, PCPU_MIN_UNIT_SIZE, U32_MAX,
 } from './constants.js';
 import {
-  BPF_F_ACCESS_MASK, MapBase, attrNumaNode, checkLen, checkLookupFlags, mapFlagsAccessOk, roundUp8, roundupPowOf2, throwIfErr,
+  BPF_F_ACCESS_MASK, MapBase, attrNumaNode, badLen, checkLen, errno, checkLookupFlags, mapFlagsAccessOk, roundUp8, roundupPowOf2, throwIfErr,
 } from './common.js';
 import { HashIndex } from './htab-index.js';
 import type { ValueSlab } from './pool.js';
@@ -137,7 +137,22 @@ export abstract class HtabBase extends MapBase {
 
   /** Insert or replace (htab_map_update_elem and its per-CPU / LRU variants); an errno or 0. */
   protected abstract upsert(key: Uint8Array, value: Uint8Array, flags: bigint, onAllCpus: boolean): number;
-  abstract deleteElem(key: Uint8Array): number;
+  /** Give a deleted element's slot back to its pool (hash pools, or the LRU's free lists). */
+  protected abstract freeSlot(slot: number): void;
+
+  updateElem(key: Uint8Array, value: Uint8Array, flags: bigint): number {
+    if (badLen(key, this.keySize) || value.length < this.valueSize) return errno('EINVAL');
+    return this.upsert(key, value, flags, false);
+  }
+
+  deleteElem(key: Uint8Array): number {
+    if (badLen(key, this.keySize)) return errno('EINVAL');
+    const s = this.index.find(key);
+    if (s < 0) return errno('ENOENT');
+    this.index.remove(s);
+    this.freeSlot(s);
+    return 0;
+  }
 
   update(key: Uint8Array, value: Uint8Array, flags: bigint): void {
     if (flags & BigInt(BPF_F_LOCK)) throw new KernelError('EINVAL', 'BPF_F_LOCK on a map without bpf_spin_lock');
