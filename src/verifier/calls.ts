@@ -180,6 +180,9 @@ function checkFuncArg(env: Env, arg: number, meta: CallMeta, fn: HelperProto, fu
   const regno = arg + 1;
   checkRegArg(env, regno, 'src');
   const reg = curRegs(env)[regno];
+  if (type === 'btf_id_unmodelled') {
+    fail(env.log, ERRNO.EINVAL, `bpfsim: argument ${regno} of ${funcIdName(funcId)}#${funcId} (a BTF-typed kernel pointer) is not modelled\n`);
+  }
   if (type === 'anything') {
     if (isPointerValue(env, reg)) fail(env.log, ERRNO.EACCES, `R${regno} leaks addr into helper function\n`);
     return;

@@ -34,7 +34,12 @@ export type ArgType =
   | 'alloc_size_or_zero'
   | 'ctx'
   /** ARG_PTR_TO_RINGBUF_MEM | OBJ_RELEASE. */
-  | 'ringbuf_mem_release';
+  | 'ringbuf_mem_release'
+  /**
+   * ARG_PTR_TO_BTF_ID and friends: BTF-typed kernel pointers are not modelled, so a call reaching
+   * such an argument is refused (after the earlier arguments were checked, as Linux orders them).
+   */
+  | 'btf_id_unmodelled';
 
 export type RetType = 'integer' | 'void' | 'map_value_or_null' | 'ringbuf_mem_or_null';
 
@@ -115,6 +120,9 @@ const P: Record<number, HelperProto> = {
   179: { args: ['mem_ro', 'size_or_zero', A, 'u64_out'], ret: 'integer' },
   195: { args: [M, 'map_key', A], ret: 'map_value_or_null' },
   208: { args: none, ret: 'integer' },
+  // bpf_cgrp_storage_get / _delete: the map argument is checked, the cgroup pointer is not modelled.
+  210: { args: [M, 'btf_id_unmodelled', 'map_value', A], ret: 'map_value_or_null' },
+  211: { args: [M, 'btf_id_unmodelled'], ret: 'integer' },
 };
 
 /** The prototype bpfsim models for helper `id`, or null. */
