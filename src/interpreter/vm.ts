@@ -80,7 +80,6 @@ export const MAX_BUDGET = 0x3fffffff;
 export const DEFAULT_BUDGET = MAX_BUDGET;
 /** Linux BPF_MAX_LOOPS: how many times may_goto falls through before it jumps. */
 export const BPF_MAX_LOOPS = 8 * 1024 * 1024;
-const STACK_BYTES = MAX_BPF_STACK * MAX_CALL_FRAMES;
 const TWO32 = 4294967296;
 
 export class Vm {
@@ -91,8 +90,13 @@ export class Vm {
   kfuncs: ReadonlyMap<number, Helper>;
   tailCall: TailCallHook | null;
   budget: number;
-  /** The stack of all frames: frame k's r10 is at STACK_BYTES - 512k. */
-  readonly stack: Region;
+  /**
+   * One 512-byte region per call frame (frame k's r10 is the end of stacks[k]), so an access
+   * outside the current frame's stack faults, as the verifier's per-frame bounds promise.
+   */
+  readonly stacks: readonly Region[];
+  /** @internal The `hi` address word of each frame's stack region (the hot loop's r10). */
+  readonly stackHi = new Int32Array(MAX_CALL_FRAMES);
   /** Legacy packet loads (ld_abs/ld_ind) read this region; -1 when there is no packet. */
   packetSlot = -1;
   packetLen = 0;
@@ -114,7 +118,9 @@ export class Vm {
     this.tailCall = opts.tailCall ?? null;
     this.budget = Math.min(opts.budget ?? DEFAULT_BUDGET, MAX_BUDGET);
     primeOnce();
-    this.stack = space.map(new Uint8Array(STACK_BYTES), { kind: 'stack', name: 'stack' });
+    this.stacks = Array.from({ length: MAX_CALL_FRAMES }, (_, k) =>
+      space.map(new Uint8Array(MAX_BPF_STACK), { kind: 'stack', name: `stack of frame ${k}` }));
+    this.stacks.forEach((r, k) => { this.stackHi[k] = r.hi; });
   }
 
   /** Register value as an unsigned 64-bit bigint (cold paths). */
@@ -150,7 +156,7 @@ export class Vm {
 
   /** Address of the top of frame 0's stack (r10 at entry). */
   stackTop(): bigint {
-    return this.stack.base + BigInt(STACK_BYTES);
+    return this.stacks[0].base + BigInt(MAX_BPF_STACK);
   }
 
   /**
@@ -158,9 +164,9 @@ export class Vm {
    * here). The stack is zeroed.
    */
   run(prog: Program, entry = 0): RunResult {
-    this.stack.bytes.fill(0);
-    this.regs[20] = STACK_BYTES;
-    this.regs[21] = this.stack.hi;
+    for (const s of this.stacks) s.bytes.fill(0);
+    this.regs[20] = MAX_BPF_STACK;
+    this.regs[21] = this.stackHi[0];
     return execute(this, prog, entry);
   }
 
@@ -798,8 +804,8 @@ function execute(vm: Vm, prog: Program, entry: number): RunResult {
         vm.pushFrame(depth, pc, cur, mayGoto);
         depth++;
         mayGoto = BPF_MAX_LOOPS;
-        r[20] = STACK_BYTES - depth * MAX_BPF_STACK;
-        r[21] = vm.stack.hi;
+        r[20] = MAX_BPF_STACK;
+        r[21] = vm.stackHi[depth];
         pc = i + 1 + imm[i];
         break;
       }
@@ -813,8 +819,8 @@ function execute(vm: Vm, prog: Program, entry: number): RunResult {
         mayGoto = vm.frameMayGoto[depth];
         pc = vm.pc;
         if (back !== cur) { cur = back; op = back.op; dst = back.dst; src = back.src; off = back.off; imm = back.imm; vm.program = back; }
-        r[20] = STACK_BYTES - depth * MAX_BPF_STACK;
-        r[21] = vm.stack.hi;
+        r[20] = MAX_BPF_STACK;
+        r[21] = vm.stackHi[depth];
         break;
       }
       default:

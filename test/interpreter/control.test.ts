@@ -9,7 +9,7 @@ import { BPF_MAX_LOOPS, Vm } from '../../src/interpreter/vm.js';
 import { MAX_BPF_STACK, MAX_CALL_FRAMES } from '../../src/isa/constants.js';
 import { Op } from '../../src/isa/ops.js';
 import type { Instruction } from '../../src/isa/program.js';
-import { I, lddw, program, run, wordAt } from './support/harness.js';
+import { I, lddw, program, run, runRaw, wordAt } from './support/harness.js';
 import { compiledInterpreter } from './support/compiled-interpreter.js';
 
 /** A local call to the instruction `imm` slots after the next one. */
@@ -72,19 +72,38 @@ describe('bpf-to-bpf calls', () => {
     vals.forEach((v, k) => expect(wordAt(out, k)).toBe(v));
   });
 
-  it('gives each frame its own stack: the callee’s r10 is one frame lower and the caller’s slots survive', () => {
+  it('gives each frame its own stack: the caller’s slots survive the callee’s writes at the same offsets', () => {
     const p = program([
-      I(Op.ST_DW, 10, 0, -8, 0x1111), I(Op.MOV64_X, 6, 10), I(Op.MOV64_X, 7, 1),
-      call(6), // slot 3 -> 10
+      I(Op.ST_DW, 10, 0, -8, 0x1111), I(Op.MOV64_X, 7, 1),
+      call(4), // slot 2 -> 7
       I(Op.LDX_DW, 2, 10, -8), I(Op.STX_DW, 7, 2, 0), // the caller's slot after the call
-      I(Op.SUB64_X, 6, 0), I(Op.STX_DW, 7, 6, 8),
       I(Op.MOV64_K, 0, 0, 0, 0), I(Op.EXIT, 0),
-      // 10: the callee writes the same offset and the bottom of its frame, and returns its r10
-      I(Op.ST_DW, 10, 0, -8, 0x2222), I(Op.ST_DW, 10, 0, -MAX_BPF_STACK, 0x3333), I(Op.MOV64_X, 0, 10), I(Op.EXIT, 0),
+      // 7: the callee writes the same offset and the bottom of its 512-byte frame
+      I(Op.ST_DW, 10, 0, -8, 0x2222), I(Op.ST_DW, 10, 0, -MAX_BPF_STACK, 0x3333), I(Op.EXIT, 0),
     ]);
-    const out = run(p, new Uint8Array(16)).mem;
-    expect(wordAt(out, 0)).toBe(0x1111n);
-    expect(wordAt(out, 1)).toBe(BigInt(MAX_BPF_STACK)); // caller r10 - callee r10: one whole frame
+    expect(wordAt(run(p, new Uint8Array(8)).mem, 0)).toBe(0x1111n);
+  });
+
+  it('a frame reaches only its own 512 bytes through r10: below the bottom or into the caller’s frame faults', () => {
+    const below = runRaw(program([I(Op.ST_DW, 10, 0, -MAX_BPF_STACK - 8, 1), I(Op.MOV64_K, 0, 0, 0, 0), I(Op.EXIT, 0)]));
+    expect(below).toMatchObject({ status: 'fault', fault: { kind: 'memory_access', pc: 0 } });
+    // main calls f; f stores at r10 + 504, where a contiguous stack would hold main's r10 - 8.
+    const intoCaller = runRaw(program([
+      I(Op.ST_DW, 10, 0, -8, 0x1111), call(2), I(Op.LDX_DW, 0, 10, -8), I(Op.EXIT, 0),
+      I(Op.ST_DW, 10, 0, MAX_BPF_STACK - 8, 0x63), I(Op.EXIT, 0),
+    ]));
+    expect(intoCaller).toMatchObject({ status: 'fault', fault: { kind: 'memory_access', pc: 4 } });
+  });
+
+  it('a callee writes to the caller’s stack through a pointer the caller passed (ptr_to_stack of frame 0)', () => {
+    const p = program([
+      I(Op.MOV64_X, 6, 1), I(Op.MOV64_X, 1, 10), I(Op.ADD64_K, 1, 0, 0, -16),
+      call(3), // slot 3 -> 7
+      I(Op.LDX_DW, 2, 10, -16), I(Op.STX_DW, 6, 2, 0), I(Op.EXIT, 0),
+      // 7: *(u64 *)(r1 + 0) = 0x5555; r0 = 0
+      I(Op.ST_DW, 1, 0, 0, 0x5555), I(Op.MOV64_K, 0, 0, 0, 0), I(Op.EXIT, 0),
+    ]);
+    expect(wordAt(run(p, new Uint8Array(8)).mem, 0)).toBe(0x5555n);
   });
 
   it('r10 is the caller’s again after the callee returns', () => {

@@ -70,8 +70,16 @@ describe('the soundness harness detects what an unsound verifier would let throu
     expect(o.run.status === 'fault' && o.run.fault.kind).toBe('helper_fault');
   });
 
-  it('a stack write below the verified frame is caught even though the interpreter stack is one region', () => {
+  it('a stack write below the 512-byte frame faults', () => {
     const o = forceAccept(request([StoreImm(R10, -520, 7, 'DW'), Mov64.imm(R0, 0), Exit()]));
+    expect(o.run.status === 'fault' && o.run.fault.kind).toBe('memory_access');
+    expect(isSoundnessFailure(o)).toBe(true);
+  });
+
+  it('a stack write inside the frame but below the verified stack depth is caught (stray bytes)', () => {
+    // forceAccept claims a stack depth of 16 bytes (the real verdict is a reject: R0 !read_ok).
+    const o = forceAccept(request([StoreImm(R10, -24, 7, 'DW'), Exit()]));
+    expect(o.run.status).toBe('exit');
     expect(o.strayStackBytes).toBeGreaterThan(0);
     expect(isSoundnessFailure(o)).toBe(true);
   });

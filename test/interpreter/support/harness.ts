@@ -42,6 +42,11 @@ export function run(p: Program, mem: Uint8Array | null = null): { r0: bigint; me
   return { r0: out.result.r0, mem: out.mem, result: out.result };
 }
 
+/** Run with r1 = a copy of `mem` and return the result as it is (for tests that expect faults). */
+export function runRaw(p: Program, mem: Uint8Array | null = null): RunResult {
+  return runner.run(p, mem).result;
+}
+
 export function hex64(v: bigint): string {
   return '0x' + BigInt.asUintN(64, v).toString(16).padStart(16, '0');
 }

@@ -196,8 +196,9 @@ export function runAccepted(req: VerifyRequest, res: VerifyResult, opts: Harness
   const run = vm.run(prog);
   let stray = 0;
   if (res.stats.stackDepth.length === 1) {
-    const limit = vm.stack.bytes.length - res.stats.stackDepth[0];
-    for (let i = 0; i < limit; i++) if (vm.stack.bytes[i] !== 0) stray++;
+    const frame0 = vm.stacks[0].bytes;
+    const limit = frame0.length - res.stats.stackDepth[0];
+    for (let i = 0; i < limit; i++) if (frame0[i] !== 0) stray++;
   }
   return { run, strayStackBytes: stray };
 }
