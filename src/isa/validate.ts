@@ -7,7 +7,9 @@
  * check_subprogs, the reserved-field checks at the top of each check_* function), with its
  * messages. The verifier runs them first; the interpreter's callers run them before executing.
  */
-import { BPF_MAXINSNS, BPF_REG_FP, MAX_BPF_REG } from './constants.js';
+import {
+  BPF_MAXINSNS, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_REG_FP, MAX_BPF_REG,
+} from './constants.js';
 import { Op, OP_TABLE, opsForCode, type FieldRule, type OpInfo } from './ops.js';
 import type { Program } from './program.js';
 
@@ -116,6 +118,12 @@ export function validate(p: Program, opts: ValidateOptions = {}): IsaError | nul
       const j = i + 1;
       if (j >= p.length || p.code[j] !== 0 || p.dst[j] !== 0 || p.src[j] !== 0 || p.off[j] !== 0) {
         return new IsaError(i, 'invalid_ldimm64', 'invalid bpf_ld_imm64 insn');
+      }
+      // resolve_pseudo_ldimm64: pseudo sources end at BPF_PSEUDO_MAP_IDX_VALUE, and the map-pointer
+      // forms (MAP_FD, MAP_IDX) have no offset in the second half.
+      const src = p.src[i];
+      if (src > BPF_PSEUDO_MAP_IDX_VALUE || ((src === BPF_PSEUDO_MAP_FD || src === BPF_PSEUDO_MAP_IDX) && p.imm[j] !== 0)) {
+        return new IsaError(i, 'invalid_ldimm64', 'unrecognized bpf_ld_imm64 insn');
       }
       i++;
     }

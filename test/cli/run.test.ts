@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../support/cli.js';
-import { SHARED } from '../support/paths.js';
+import { FIXTURES, SHARED } from '../support/paths.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bpfsim-cli-'));
 function file(name: string, content: string | Uint8Array): string {
@@ -76,6 +76,16 @@ describe('bpfsim conformance', () => {
     expect(r.out.trim().split('\n').at(-1)).toBe('1 passed, 1 failed');
     expect(r.code).toBe(1);
   });
+
+  it('skips a file with an unknown section header, as the upstream runner does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bpfsim-conf-'));
+    writeFileSync(join(dir, 'odd.data'), '-- asm\nmov %r0, 1\nexit\n-- result\n0x1\n-- xyz\nwhatever\n');
+    writeFileSync(join(dir, 'good.data'), '-- asm\nmov %r0, 2\nexit\n-- result\n0x2\n');
+    const r = await runCli(['conformance', dir]);
+    expect(r.out).toContain('SKIP odd: unknown section header');
+    expect(r.out.trim().split('\n').at(-1)).toBe('1 passed, 0 failed');
+    expect(r.code).toBe(0);
+  });
 });
 
 describe('bpfsim plugin', () => {
@@ -87,8 +97,23 @@ describe('bpfsim plugin', () => {
   });
 
   it('treats an argv[1] starting with -- as an option, not memory', async () => {
-    const r = await runCli(['plugin', '--elf'], 'b700000007000000 9500000000000000\n');
+    const r = await runCli(['plugin', '--some-option'], 'b700000007000000 9500000000000000\n');
     expect(r.out.trim()).toBe('7');
+  });
+
+  it('reads the runner\'s spaced hex format for the program too', async () => {
+    // mov %r0, 0x11 ; add %r0, %r0 ; exit, as "b7  00  ..." pairs
+    const hex = 'b7000000110000000f000000000000009500000000000000'.match(/../g)!.map((b) => `${b}  `).join('');
+    expect((await runCli(['plugin'], `${hex}\n`)).out.trim()).toBe('22');
+  });
+
+  it('runs the program section of an ELF object with --elf (minimal.bpf.o: return skb->len)', async () => {
+    const elf = readFileSync(join(FIXTURES, 'obj', 'minimal.bpf.o')).toString('hex');
+    const r = await runCli(['plugin', 'aa  bb  cc  dd  ', '--elf'], `${elf}\n`);
+    expect(r.code).toBe(0);
+    expect(r.out.trim()).toBe('ddccbbaa');
+    const bad = await runCli(['plugin', '--elf'], 'b700000007000000 9500000000000000\n');
+    expect(bad.code).not.toBe(0);
   });
 
   it('exits non-zero with the reason for an invalid program', async () => {

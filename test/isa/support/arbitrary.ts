@@ -43,9 +43,13 @@ export function instructionOf(info: OpInfo): fc.Arbitrary<Instruction> {
   if (info.kind === 'lddw') {
     return fc.record({
       dst: fc.integer({ min: 0, max: 9 }),
-      src: fc.oneof(fc.constantFrom(0, 1, 2, 4, 5, 6), fc.integer({ min: 0, max: 15 })),
+      src: fc.integer({ min: 0, max: 6 }), // pseudo sources 0..6 (resolve_pseudo_ldimm64)
       imm64,
-    }).map(({ dst, src, imm64: v }) => ({ op: info.op, dst, src, off: 0, imm: Number(BigInt.asIntN(32, v)), imm64: v }));
+    }).map(({ dst, src, imm64 }) => {
+      // MAP_FD and MAP_IDX carry no offset in the second half.
+      const v = src === 1 || src === 5 ? BigInt.asUintN(32, imm64) : imm64;
+      return { op: info.op, dst, src, off: 0, imm: Number(BigInt.asIntN(32, v)), imm64: v };
+    });
   }
   const v = info.variant;
   const pick = (f: 'src' | 'off' | 'imm', arb: fc.Arbitrary<number>) => (v?.field === f ? fc.constant(v.value) : arb);

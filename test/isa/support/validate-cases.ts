@@ -39,6 +39,8 @@ export const INVALID_CASES: readonly InvalidCase[] = [
   { name: 'write to the frame pointer', bytes: `b7 0a 00 00 00 00 00 00 ${R0_0} ${EXIT}`, rule: 'frame_pointer_write', index: 0, message: 'frame pointer is read only' },
   { name: 'invalid atomic operation', bytes: `b7 01 00 00 00 00 00 00 7b 1a f8 ff 00 00 00 00 db 1a f8 ff 02 00 00 00 ${R0_0} ${EXIT}`, rule: 'invalid_atomic', index: 2, message: 'BPF_ATOMIC uses invalid atomic opcode 02' },
   { name: 'ld_imm64 without its second slot', bytes: `${R0_0} ${EXIT} 18 00 00 00 01 00 00 00`, rule: 'invalid_ldimm64', index: 2, message: 'invalid bpf_ld_imm64 insn', kernel: 'last insn is not an exit or jmp' },
+  { name: 'ld_imm64 with pseudo source 7', bytes: `18 71 00 00 00 00 00 00 00 00 00 00 00 00 00 00 ${EXIT}`, rule: 'invalid_ldimm64', index: 0, message: 'unrecognized bpf_ld_imm64 insn' },
+  { name: 'ld_imm64 MAP_FD with an offset in its second half', bytes: `18 11 00 00 03 00 00 00 00 00 00 00 08 00 00 00 ${EXIT}`, rule: 'invalid_ldimm64', index: 0, message: 'unrecognized bpf_ld_imm64 insn' },
   { name: 'ld_imm64 whose second slot has an opcode', bytes: `18 00 00 00 01 00 00 00 07 00 00 00 00 00 00 00 ${EXIT}`, rule: 'invalid_ldimm64', index: 0, message: 'invalid bpf_ld_imm64 insn' },
   { name: 'jump past the end', bytes: `${R0_0} 05 00 05 00 00 00 00 00 ${EXIT}`, rule: 'jump_out_of_range', index: 1, message: 'jump out of range from insn 1 to 7' },
   { name: 'jump before the start', bytes: `${R0_0} 05 00 fd ff 00 00 00 00 ${EXIT}`, rule: 'jump_out_of_range', index: 1, message: 'jump out of range from insn 1 to -1' },
