@@ -113,6 +113,7 @@ function parse(bytes: Uint8Array, env: Pkcs7Env): ParseResult {
   let i = 0;
   // pkcs7_note_signeddata_version()
   const version = versionOf(sd[i++]);
+  if (version === 'not an INTEGER') return failure('EBADMSG', 'PKCS#7: SignedData version is not an INTEGER');
   if (version !== 1 && version !== 3) return failure('EINVAL', 'PKCS#7: unsupported SignedData version');
 
   // digestAlgorithms: only noted (pkcs7_note_OID) by Linux.
@@ -198,9 +199,12 @@ function parse(bytes: Uint8Array, env: Pkcs7Env): ParseResult {
   };
 }
 
-/** A version INTEGER as Linux reads it: exactly one content octet (`if (vlen != 1) goto unsupported`). */
-function versionOf(node: Node | undefined): number | null {
-  if (!node || !isUniversal(node, TAG.INTEGER) || node.idBlock.isConstructed) return null;
+/**
+ * A version INTEGER as Linux reads it: exactly one content octet (`if (vlen != 1) goto unsupported`,
+ * EINVAL). Another tag is the ASN.1 decoder's tag mismatch (EBADMSG) before any action runs.
+ */
+function versionOf(node: Node | undefined): number | null | 'not an INTEGER' {
+  if (!node || !isUniversal(node, TAG.INTEGER) || node.idBlock.isConstructed) return 'not an INTEGER';
   const b = contentOf(node);
   return b.length === 1 ? b[0] : null;
 }
@@ -213,6 +217,7 @@ function parseSignerInfo(node: Node, msgVersion: 1 | 3, dataType: string, index:
   let i = 0;
   // pkcs7_note_signerinfo_version()
   const v = versionOf(k[i++]);
+  if (v === 'not an INTEGER') return failure('EBADMSG', `PKCS#7: SignerInfo ${index} version is not an INTEGER`);
   if (v !== 1 && v !== 3) return failure('EINVAL', 'PKCS#7: unsupported SignerInfo version');
   if ((v === 1 && msgVersion !== 1) || (v === 3 && msgVersion === 1)) {
     return failure('EBADMSG', 'PKCS#7: SignedData-SignerInfo version mismatch');
