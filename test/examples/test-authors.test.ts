@@ -47,6 +47,23 @@ describe('testing loaders with bpfsim', () => {
     expect(diffSnapshots(before, kernel.snapshot())).toEqual([]);
   });
 
+  it('fails each bpf() command of a load in turn (the N-th) and nothing leaks', () => {
+    const count = new Kernel();
+    LightSkeleton.open(count, lskel('maps_globals.v78.lskel.h')).load();
+    const commands = count.trace.all.filter((e) => e.type === 'bpf' && e.phase === 'enter').length;
+    expect(commands).toBeGreaterThan(10);                         // user and loader commands alike
+    for (let n = 1; n <= commands; n++) {
+      const kernel = new Kernel();
+      const before = kernel.snapshot();
+      kernel.injectFault({ nth: n, errno: ERRNO.ENOMEM });
+      const skel = LightSkeleton.open(kernel, lskel('maps_globals.v78.lskel.h'));
+      expect(skel.load().skelLoad).toBe(-ERRNO.ENOMEM);
+      skel.destroy();
+      kernel.settle();
+      expect(diffSnapshots(before, kernel.snapshot())).toEqual([]);
+    }
+  });
+
   it('denies unsigned loaders with an LSM policy on security_bpf_prog_load', () => {
     const kernel = new Kernel();
     kernel.lsm.register('security_bpf_prog_load', (ctx) =>
