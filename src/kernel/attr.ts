@@ -74,6 +74,8 @@ export const LINK_CREATE_ATTR = layout({
 
 export const RAW_TP_OPEN_ATTR = layout({ name: [0, 'ptr'], prog_fd: [8, 'u32'], cookie: [16, 'u64'] } as const);
 
+export const TOKEN_CREATE_ATTR = layout({ flags: [0, 'u32'], bpffs_fd: [4, 'u32'] } as const);
+
 /** BPF_*_GET_FD_BY_ID; fd_by_id_token_fd is read only by BPF_BTF_GET_FD_BY_ID (6.18). */
 export const FD_BY_ID_ATTR = layout({ id: [0, 'u32'], next_id: [4, 'u32'], open_flags: [8, 'u32'], fd_by_id_token_fd: [12, 's32'] } as const);
 

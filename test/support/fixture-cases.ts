@@ -64,7 +64,7 @@ export function model(lskelPath: string): LskelModel {
  * an unrelated certificate, an empty one, and the signing certificate directly (fixtures/README.md
  * §2 "Runs"). Returns the serial each symbolic keyring id names.
  */
-function keyringWorld(k: Kernel, certPath: string | undefined): Map<string, number> {
+export function keyringWorld(k: Kernel, certPath: string | undefined): Map<string, number> {
   const cert = certPath ? new Uint8Array(readFileSync(join(FIXTURES, certPath.replace(/\.pem$/, '.der')))) : null;
   const other = new Uint8Array(readFileSync(join(FIXTURES, 'keys', 'other_rsa2048.cert.der')));
   const ses = KEY_SPEC.SESSION_KEYRING;

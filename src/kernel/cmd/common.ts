@@ -46,7 +46,7 @@ export function btfGetByFd(k: Kernel, fd: number): BtfObject {
 
 /**
  * bpf_token_get_from_fd for a BPF_F_TOKEN_FD request: EBADF when the fd is not open, EINVAL when it
- * is not a BPF token. bpfsim models no BPF_TOKEN_CREATE, so no open fd is a token.
+ * is not a BPF token. bpfsim models no BPF FS, so BPF_TOKEN_CREATE never succeeds and no open fd is a token.
  */
 export function tokenGetFromFd(k: Kernel, fd: number): never {
   if (!k.fdEntry(fd)) throw new KernelError('EBADF');

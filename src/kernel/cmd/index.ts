@@ -13,6 +13,7 @@ import { objGetInfoByFd } from './obj-info.js';
 import { btfLoad } from './btf-load.js';
 import { linkCreate, rawTracepointOpen } from './link.js';
 import { getFdById, getNextId } from './ids.js';
+import { tokenCreate } from './token.js';
 
 export interface SysCtx {
   /** Where the attr lives (user or kernel address), for writing outputs back. */
@@ -47,4 +48,5 @@ export const COMMAND_HANDLERS: ReadonlyMap<number, CommandHandler> = new Map<num
   [BPF_CMD.BPF_MAP_GET_NEXT_ID, getNextId('map')],
   [BPF_CMD.BPF_BTF_GET_NEXT_ID, getNextId('btf')],
   [BPF_CMD.BPF_LINK_GET_NEXT_ID, getNextId('link')],
+  [BPF_CMD.BPF_TOKEN_CREATE, tokenCreate],
 ]);

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { ERRNO } from '../../../src/errno.js';
 import {
   BTF_LOAD_ATTR, encodeAttr, FD_BY_ID_ATTR, GET_ID_ATTR, LINK_CREATE_ATTR, MAP_CREATE_ATTR, MAP_ELEM_ATTR, MAP_FREEZE_ATTR,
-  OBJ_INFO_ATTR, PROG_LOAD_ATTR, RAW_TP_OPEN_ATTR, TEST_RUN_ATTR, type Layout,
+  OBJ_INFO_ATTR, PROG_LOAD_ATTR, RAW_TP_OPEN_ATTR, TEST_RUN_ATTR, TOKEN_CREATE_ATTR, type Layout,
 } from '../../../src/kernel/attr.js';
 import { BPF_ATTACH_TYPE, BPF_CMD, BPF_MAP_TYPE as M, BPF_PROG_TYPE as P } from '../../../src/kernel/uapi.js';
 import { show } from './compare.js';
@@ -120,6 +120,9 @@ const nextId = (cmd: number, start: { fd: number; btf?: boolean } | number, o: C
   call(cmd, GET_ID_ATTR, typeof start === 'number' ? { start_id: start } : {}, {
     size: 8, ...o, relocs: typeof start === 'number' ? [] : [{ target: 'attr', off: 0, idOfFd: start.fd, btf: start.btf ?? false }],
   });
+
+const tokenCreate = (values: Partial<Record<keyof typeof TOKEN_CREATE_ATTR, Value>>, o: CallOpts = {}) =>
+  call(C.BPF_TOKEN_CREATE, TOKEN_CREATE_ATTR, values, { size: 8, ...o });
 
 const closeFd = (fd: number): Step => ({ type: 'close', fd });
 
@@ -471,6 +474,13 @@ function commandCases(): Case[] {
     { name: 'MAP_GET_NEXT_ID: start_id 2^32-1 → EINVAL', step: nextId(C.BPF_MAP_GET_NEXT_ID, 0xffffffff), expect: -E.EINVAL },
     { name: 'LINK_GET_NEXT_ID: after the last link → ENOENT', step: nextId(C.BPF_LINK_GET_NEXT_ID, { fd: FD.LINK }), expect: -E.ENOENT },
     { name: 'PROG_GET_NEXT_ID: size 4 (next_id is written beyond the attr) → EFAULT', step: nextId(C.BPF_PROG_GET_NEXT_ID, { fd: FD.SOCKET_FILTER }, { size: 4 }), expect: -E.EFAULT },
+
+    // BPF_TOKEN_CREATE: a token needs the root of a delegating BPF FS mount (none of these fds is one)
+    { name: 'TOKEN_CREATE: a closed bpffs_fd → EBADF', step: tokenCreate({ bpffs_fd: FD.CLOSED }), expect: -E.EBADF },
+    { name: 'TOKEN_CREATE: /dev/null (not a BPF FS root) → EINVAL', step: tokenCreate({ bpffs_fd: FD.DEVNULL }), expect: -E.EINVAL },
+    { name: 'TOKEN_CREATE: a map fd → EINVAL', step: tokenCreate({ bpffs_fd: FD.ARRAY }), expect: -E.EINVAL },
+    { name: 'TOKEN_CREATE: flags 1, closed fd (flags first) → EINVAL', step: tokenCreate({ flags: 1, bpffs_fd: FD.CLOSED }), expect: -E.EINVAL },
+    { name: 'TOKEN_CREATE: a byte after bpffs_fd, closed fd (CHECK_ATTR first) → EINVAL', step: tokenCreate({ bpffs_fd: FD.CLOSED }, { size: 12, bytes: { 8: 1 } }), expect: -E.EINVAL },
 
     // close
     { name: 'close: a world map', step: closeFd(FD.ARRAY), expect: 0 },
