@@ -14,6 +14,7 @@
 import { BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE } from '../isa/constants.js';
 import { Op, OP_TABLE } from '../isa/ops.js';
 import { decode, ProgramLengthError, type Program } from '../isa/program.js';
+import { branchTarget } from '../isa/validate.js';
 import { BPF_FUNC, cmdName, mapTypeName, progTypeName } from '../kernel/uapi.js';
 import { decodeBlobAttr } from './blob-attrs.js';
 
@@ -532,6 +533,39 @@ export function patchLoaderDataHash(insns: Uint8Array, digest: Uint8Array): Uint
   for (const d of check.dwords) {
     dst.setUint32(d.immSlot * 8 + 4, src.getUint32(8 * d.index, true), true);
     dst.setUint32((d.immSlot + 1) * 8 + 4, src.getUint32(8 * d.index + 4, true), true);
+  }
+  return out;
+}
+
+/**
+ * The loader without its metadata hash check: what libbpf generates since 2026-07 (debb5e82,
+ * signing.md Appendix B), where the kernel verifies the map inside bpf_check and the skeleton no
+ * longer asks for map->sha. The 28 slots of the check are cut out and every jump across them is
+ * re-aimed (a jump into the cut lands on the instruction that followed it). Returns a new array;
+ * a loader without the check comes back unchanged.
+ */
+export function removeLoaderHashCheck(insns: Uint8Array): Uint8Array {
+  const p = decodeLoader(insns);
+  const check = findHashCheck(p, null);
+  if (check === null) return insns.slice();
+  const cut = check.end - check.start;
+  const newIndex = (slot: number): number => (slot < check.start ? slot : slot < check.end ? check.start : slot - cut);
+  const out = new Uint8Array(insns.length - 8 * cut);
+  const dv = new DataView(out.buffer);
+  for (let i = 0, o = 0; i < p.length; i++) {
+    if (i >= check.start && i < check.end) continue;
+    out.set(insns.subarray(8 * i, 8 * i + 8), 8 * o);
+    const t = branchTarget(p, i);
+    if (t !== null) {
+      const rel = newIndex(t) - o - 1;
+      // gotol and local calls keep their displacement in imm, every other jump in off.
+      if (p.op[i] === Op.JA32 || p.op[i] === Op.CALL_LOCAL) dv.setInt32(8 * o + 4, rel, true);
+      else {
+        if (rel < -32768 || rel > 32767) throw new LoaderAnalysisError(`jump at slot ${i} out of range after removing the hash check`);
+        dv.setInt16(8 * o + 2, rel, true);
+      }
+    }
+    o++;
   }
   return out;
 }

@@ -9,9 +9,9 @@
  *
  * Pairing (signing.md §3.2, Appendix B): `v6.18` signs the loader with its metadata hash check;
  * `hash-chain` signs the same loader with the chained signature (`signature_maps = [0]`); `v2026`
- * signs insns ‖ map and the modelled kernel checks the map inside the verifier. The loader keeps
- * whatever in-loader checks its libbpf generated (a 1.8 loader still checks map->excl and
- * map->sha under every scheme).
+ * signs insns ‖ map and the modelled kernel checks the map inside the verifier; its loader is the
+ * 2026-07 one, without the map->sha check (./sign.ts cuts it out), so the skeleton asks for no
+ * hash. Other in-loader checks stay as libbpf generated them (a 1.8 loader still checks map->excl).
  */
 import type { KernelVersion, SigningScheme } from '../kernel/config.js';
 import { Kernel, type KernelOptions } from '../kernel/kernel.js';

@@ -23,7 +23,7 @@
 import type { SigningScheme } from '../kernel/config.js';
 import { arrayMapHash, hashChainFinal, sha256Of, signedContent2026, signLikeBpftool } from '../signature/index.js';
 import { toHex } from '../util/hex.js';
-import { analyzeLoader, LoaderAnalysisError, patchLoaderDataHash, type LoaderHashCheck } from './loader-analysis.js';
+import { analyzeLoader, LoaderAnalysisError, patchLoaderDataHash, removeLoaderHashCheck, type LoaderHashCheck } from './loader-analysis.js';
 import type { LskelGeneration, LskelModel } from './lskel-model.js';
 import { LskelParseError, parseLskel } from './lskel-parse.js';
 import { LskelRenderError, renderLskel } from './lskel-render.js';
@@ -81,6 +81,8 @@ export interface SignedSkeleton {
   readonly metadataHash: Uint8Array;
   /** The loader has the §5.3 hash-check block (its immediates now hold {@link metadataHash}). */
   readonly hasHashCheck: boolean;
+  /** The input loader's hash-check block was cut out (v2026: the 2026-07 loader has none). */
+  readonly hashCheckRemoved: boolean;
   /** The block held a different hash before (the blob or the loader had been changed). */
   readonly hashCheckChanged: boolean;
   readonly exclProgHash: Uint8Array;
@@ -136,7 +138,11 @@ export function signSkeletonDetailed(model: LskelModel, opts: SignSkeletonOption
       'generate it as a signed loader (bpftool gen skeleton -S, libbpf gen_hash) or sign with --scheme hash-chain or v2026');
   }
   const metadataHash = loaderMapHash(data);
-  const insns = hashCheck === null ? model.loader.insns : patchLoaderDataHash(model.loader.insns, metadataHash);
+  // v2026 pairs with the 2026-07 loader, which has no in-loader hash check (the kernel checks the
+  // map); the other schemes keep the check, with the hash of this blob patched in.
+  const insns = hashCheck === null ? model.loader.insns
+    : scheme === 'v2026' ? removeLoaderHashCheck(model.loader.insns)
+    : patchLoaderDataHash(model.loader.insns, metadataHash);
   const signed = schemeSignedContent(scheme, insns, data);
   const r = signLikeBpftool(signed.bytes, { key: opts.key, cert: opts.cert });
   if (!r.ok) throw new SkeletonSignError('signer', r.reason, r.errnoName);
@@ -155,8 +161,9 @@ export function signSkeletonDetailed(model: LskelModel, opts: SignSkeletonOption
     throw e;
   }
   return {
-    model: out, text, scheme, metadataHash, hasHashCheck: hashCheck !== null,
-    hashCheckChanged: hashCheck !== null && toHex(hashCheck.embeddedHash) !== toHex(metadataHash),
+    model: out, text, scheme, metadataHash, hasHashCheck: hashCheck !== null && scheme !== 'v2026',
+    hashCheckRemoved: hashCheck !== null && scheme === 'v2026',
+    hashCheckChanged: hashCheck !== null && scheme !== 'v2026' && toHex(hashCheck.embeddedHash) !== toHex(metadataHash),
     exclProgHash, signature: r.signature, signatureMaps,
     signedContent: { description: signed.description, length: signed.length, sha256: signed.sha256 },
   };

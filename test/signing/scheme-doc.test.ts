@@ -42,4 +42,10 @@ describe('docs/scheme-comparison.md', () => {
       });
     }
   }
+
+  it('README quotes the 6.18-era loader\'s table as generated', () => {
+    const table = (md: string) => md.slice(md.indexOf('| tamper | v6.18 | hash-chain | v2026 |')).split('\n\n')[0];
+    const tprog = blocks.find((b) => b.file === 'tprog.v77.signed_rsa.lskel.h')!;
+    expect(table(readFileSync(join(ROOT, 'README.md'), 'utf8'))).toBe(table(tprog.body));
+  });
 });

@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../src/util/hex.js';
+import type { Kernel } from '../../src/kernel/kernel.js';
 import { LightSkeleton } from '../../src/skeleton/light-skeleton.js';
-import { analyzeLoader } from '../../src/skeleton/loader-analysis.js';
+import { analyzeLoader, removeLoaderHashCheck } from '../../src/skeleton/loader-analysis.js';
 import { parseLskel } from '../../src/skeleton/lskel-parse.js';
 import { renderLskel } from '../../src/skeleton/lskel-render.js';
 import { schemeSignedContent, signSkeleton, signSkeletonDetailed, SkeletonSignError } from '../../src/skeleton/sign.js';
@@ -103,6 +104,46 @@ describe('what each scheme signs (independent SHA-256)', () => {
   });
 });
 
+describe('v2026 pairs with the 2026-07 loader: no in-loader hash check, no hash request', () => {
+  for (const file of ['maps_globals.v78.signed_rsa.lskel.h', 'tprog.v77.signed_rsa.lskel.h', 'ringbuf_trace.v78dbg.signed_rsa.lskel.h']) {
+    it(`${file}: the check is cut out, jumps still land, and the kernel's map check alone guards the blob`, () => {
+      const src = fixtureModel(file);
+      const before = analyzeLoader(src.loader.insns, src.loader.data);
+      expect(before.hashCheck).not.toBeNull();
+      const key = signer(keyNameOf(file));
+      const out = signSkeleton(src, { key: key.key, cert: key.cert, scheme: 'v2026' });
+      expect(out.loader.insns.length).toBe(src.loader.insns.length - 28 * 8);
+      const after = analyzeLoader(out.loader.insns, out.loader.data);
+      expect(after.hashCheck).toBeNull();
+      expect(after.readsMapSha).toBe(false);
+
+      // The same inner objects as the v6.18 load of the bpftool-signed original, without
+      // OBJ_GET_INFO_BY_FD or a hash check.
+      const innerOf = (kernel: Kernel) => kernel.trace.all.flatMap((e) =>
+        e.type === 'bpf' && e.phase === 'exit' && e.caller === 'kernel' ? [`${e.cmdName} ${(e.ret ?? 0) >= 0 ? 'ok' : e.errno}`] : []);
+      const ref = signerKernel('6.18.y', 'v6.18', key.certDer);
+      const refSkel = LightSkeleton.open(ref.kernel, src);
+      refSkel.setKeyringId(ref.ring);
+      expect(refSkel.load().skelLoad).toBe(0);
+
+      const { kernel, ring } = signerKernel('2026', 'v2026', key.certDer);
+      const skel = LightSkeleton.open(kernel, out);
+      skel.setKeyringId(ring);
+      expect(skel.load().skelLoad).toBe(0);
+      const outer = kernel.trace.all.flatMap((e) => (e.type === 'bpf' && e.phase === 'enter' && e.caller === 'user' ? [e.cmdName] : []));
+      expect(outer).not.toContain('BPF_OBJ_GET_INFO_BY_FD');
+      expect(kernel.trace.all.some((e) => e.type === 'note' && e.detail?.check === 'hash')).toBe(false);
+      expect(innerOf(kernel)).toEqual(innerOf(ref.kernel));
+
+      // A blob byte flipped after signing is now caught by the kernel, in the verifier.
+      const { kernel: k2, ring: r2 } = signerKernel('2026', 'v2026', key.certDer);
+      const t = LightSkeleton.open(k2, out);
+      t.setKeyringId(r2);
+      expect(t.load({ tamper: [{ target: 'data', offset: 100, xor: 1 }] })).toMatchObject({ failedAt: 'outer BPF_PROG_LOAD', errno: 'EKEYREJECTED' });
+    });
+  }
+});
+
 describe('hash-chain and v2026 sign any loader', () => {
   for (const file of ['minimal.v78.lskel.h', 'minimal.v71.lskel.h', 'shared_subprog.v78.lskel.h', 'minimal.v78.signed_rsa.lskel.h']) {
     for (const scheme of ['hash-chain', 'v2026'] as const) {
@@ -114,8 +155,11 @@ describe('hash-chain and v2026 sign any loader', () => {
         // bpftool 7.1 cannot write signed headers: the copy takes the 7.8 shape.
         expect(out.generation).toBe(src.generation === 'v71' ? 'v78' : src.generation);
         expect(out.loader.data).toEqual(src.loader.data);
-        // Unsigned loaders are signed as they are; a hash-check block already holds the right hash.
-        expect(toHex(out.loader.insns)).toBe(toHex(src.loader.insns));
+        // Unsigned loaders are signed as they are; a hash-check block already holds the right hash
+        // (hash-chain) or is cut out (v2026: the 2026-07 loader has none).
+        const hadCheck = analyzeLoader(src.loader.insns, src.loader.data).hashCheck !== null;
+        expect(toHex(out.loader.insns)).toBe(toHex(scheme === 'v2026' && hadCheck ? removeLoaderHashCheck(src.loader.insns) : src.loader.insns));
+        expect(r.hashCheckRemoved).toBe(scheme === 'v2026' && hadCheck);
         expect(toHex(out.loader.exclProgHash!)).toBe(toHex(sha256(out.loader.insns)));
         expect(out.loader.signatureMaps).toEqual(scheme === 'hash-chain' ? [0] : null);
         expect(r.text.includes('opts_signature_maps[1] __attribute__((__aligned__(8))) = {0};')).toBe(scheme === 'hash-chain');

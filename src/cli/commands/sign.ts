@@ -32,7 +32,7 @@ export function signReport(input: string, output: string | null, s: SignedSkelet
     input, output, scheme: s.scheme, obj_name: m.objName, generation: m.generation,
     insn_cnt: m.loader.insns.length / 8, data_size: m.loader.data.length,
     metadata_hash: toHex(s.metadataHash),
-    hash_check: s.hasHashCheck ? (s.hashCheckChanged ? 'patched (changed)' : 'patched (unchanged)') : 'none',
+    hash_check: s.hasHashCheck ? (s.hashCheckChanged ? 'patched (changed)' : 'patched (unchanged)') : s.hashCheckRemoved ? 'removed (v2026: the kernel checks the map)' : 'none',
     excl_prog_hash: toHex(s.exclProgHash),
     signed_content: { description: s.signedContent.description, length: s.signedContent.length, sha256: toHex(s.signedContent.sha256) },
     signature_size: s.signature.length, signature: toHex(s.signature), signature_maps: s.signatureMaps,
