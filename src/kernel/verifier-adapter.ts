@@ -123,11 +123,11 @@ function verify2026Signature(k: Kernel, r: VerifierRun, sig: PendingVerifierSign
     content, kernelVersion: k.config.version, keyrings: k.keyrings,
   });
   if (res.checked && !res.ok) {
-    k.emit({ type: 'signature', scheme: 'v2026', result: 'rejected', keyringId: sig.keyringId, errno: errnoName(res.errno), coversMaps: true, detail: 'inside bpf_check: insns ‖ fd_array maps' });
+    k.emit({ type: 'signature', scheme: 'v2026', result: 'rejected', keyringId: sig.keyringId, errno: errnoName(res.errno), coversMaps: true, detail: 'insns ‖ the fd_array maps, inside bpf_check' });
     return fail(res.errno, 'signature verification failed\n', 'signature verification failed');
   }
   const signer = res.checked && res.ok ? res.signer.keyDescription : '';
-  k.emit({ type: 'signature', scheme: 'v2026', result: 'verified', keyringId: sig.keyringId, signer, coversMaps: true, detail: `inside bpf_check: insns ‖ ${r.fdArrayCnt} fd_array map(s)` });
+  k.emit({ type: 'signature', scheme: 'v2026', result: 'verified', keyringId: sig.keyringId, signer, coversMaps: true, detail: `insns ‖ ${r.fdArrayCnt} fd_array map(s), inside bpf_check` });
   return { kind: 'verified', keyringId: sig.keyringId, signer, coversMaps: true };
 }
 
