@@ -87,6 +87,8 @@ export interface CaseRun {
   readonly skel: LightSkeleton;
   readonly outcome: LoadOutcome;
   readonly report: LoadReport;
+  /** The serial each symbolic keyring id of the recordings ("<serial of ...>") names in this kernel. */
+  readonly serials: ReadonlyMap<string, number>;
 }
 
 /** Open, configure and load a case like the recording harness did. */
@@ -119,7 +121,7 @@ export function runCase(file: ExpectedFile, c: ExpectedCase, config: KernelOptio
     tamper,
   };
   const outcome = skel.load(opts);
-  return { kernel, skel, outcome, report: loadReport(kernel, skel, outcome) };
+  return { kernel, skel, outcome, report: loadReport(kernel, skel, outcome), serials };
 }
 
 /** The harness cases bpfsim can replay (those with a set-up). */
@@ -127,13 +129,65 @@ export function replayableCases(file: ExpectedFile): ExpectedCase[] {
   return file.cases.filter((c) => c.setup !== undefined && file.variants[c.variant] !== undefined);
 }
 
-/** Keep only the keys `expected` has, recursively (the recordings list a subset of the attr fields). */
-export function projectLike(expected: unknown, actual: unknown): unknown {
-  if (Array.isArray(expected) && Array.isArray(actual)) return actual.map((a, i) => projectLike(expected[i], a));
-  if (expected && typeof expected === 'object' && actual && typeof actual === 'object' && !Array.isArray(actual)) {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(expected as object)) out[k] = projectLike((expected as Record<string, unknown>)[k], (actual as Record<string, unknown>)[k]);
-    return out;
-  }
-  return actual;
+type Json = Record<string, unknown>;
+
+/** The sections of a report (or a recorded case) that `bpfsim load --json` shares with the recordings. */
+export function recordedSections(j: object): Json {
+  const r = j as Json;
+  return { outcome: r.outcome, outer_sequence: r.outer_sequence, inner_sequence: r.inner_sequence, objects: r.objects ?? null };
 }
+
+/**
+ * Fields where bpfsim and the recording knowingly differ, and why. Everything else must be equal.
+ */
+export const KNOWN_DIFFERENCES = {
+  /** README: "no JIT (`jited_prog_len` 0; ...)". */
+  jited_bytes: 'objects.progs[].jited_bytes',
+  /**
+   * README: "`xlated_prog_len` is the submitted program plus bpfsim's fixups, not the kernel's
+   * rewrites such as inlined map lookups, so `xlated_insns` and a program's `nr_line_info` after
+   * dead-code removal can differ from Linux's".
+   */
+  xlated_insns: 'objects.progs[].xlated_insns',
+  nr_line_info: 'objects.progs[].nr_line_info',
+  /**
+   * README: "the built-in vmlinux BTF has other type ids than a real kernel": the ids
+   * btf_find_by_name_kind returns, and the tag of a program whose instructions carry them (the
+   * loader patches them into tracing programs' kfunc calls and attach ids).
+   */
+  btf_find_by_name_kind_ret: 'inner_sequence[helper=btf_find_by_name_kind].ret',
+  tracing_tag: 'objects.progs[prog_type=26].tag',
+  /**
+   * Provenance, not kernel state: the recording says its retval came from the harness because
+   * strace cannot print it; bpfsim says it read attr.test.retval.
+   */
+  retval_source: 'outer_sequence[cmd=BPF_PROG_TEST_RUN].retval_source',
+  /**
+   * A gap in the recording, not a difference: where the inner sequence was inferred by a static
+   * decode (tprog's late-2025 variants have no instrumented build; their `inner_sequence_source`
+   * says so), the loader's BPF_MAP_UPDATE_ELEM entries name the map but carry no map_idx/purpose.
+   */
+  inferred_update_idx: 'inner_sequence[cmd=BPF_MAP_UPDATE_ELEM].map_idx/purpose, only where inner_sequence_source is an inference',
+} as const;
+
+const INFERRED = /^static decode of the loader; fds inferred/;
+
+/** The four sections of a report or recording with the KNOWN_DIFFERENCES fields removed (the case decides the inferred-sequence gap). */
+export function dropKnownDifferences(sections: Json, c: ExpectedCase): Json {
+  const inferred = INFERRED.test(String(c.inner_sequence_source));
+  const s = structuredClone(sections);
+  for (const e of (s.outer_sequence as Json[] | undefined) ?? []) delete e.retval_source;
+  for (const e of (s.inner_sequence as Json[] | undefined) ?? []) {
+    if (e.helper === 'btf_find_by_name_kind') delete e.ret;
+    if (inferred && e.cmd === 'BPF_MAP_UPDATE_ELEM') { delete e.map_idx; delete e.purpose; }
+  }
+  const objects = s.objects as { progs: Json[] } | null | undefined;
+  for (const p of objects?.progs ?? []) {
+    delete p.jited_bytes;
+    delete p.xlated_insns;
+    delete p.nr_line_info;
+    if (p.prog_type === 26) delete p.tag;
+  }
+  return s;
+}
+

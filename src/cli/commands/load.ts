@@ -13,6 +13,7 @@ import { loadVmlinuxFile } from '../../kernel/vmlinux.js';
 import { KEY_SPEC, looksLikeDer, pemToDer } from '../../signature/index.js';
 import { LightSkeleton, type Tamper, type TamperTarget } from '../../skeleton/light-skeleton.js';
 import { parseLskel } from '../../skeleton/lskel-parse.js';
+import { findGlobal, type LskelModel } from '../../skeleton/lskel-model.js';
 import { loadReport, type LoadReport } from '../../skeleton/report.js';
 import type { CliIo } from '../io.js';
 
@@ -41,16 +42,62 @@ export interface LoadCliOptions {
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
+/** A non-negative decimal or 0x-hex integer, or an error naming the flag. */
+function parseUint(s: string, what: string, max: number): number {
+  if (!/^(\d+|0x[0-9a-f]+)$/i.test(s)) throw new Error(`${what}: '${s}' is not a non-negative integer`);
+  const n = Number(s);
+  if (!Number.isSafeInteger(n) || n > max) throw new Error(`${what}: ${s} is out of range (0..${max})`);
+  return n;
+}
+
 function parseTamper(s: string): Tamper {
-  const m = /^(insns|data|signature):(\d+|0x[0-9a-f]+)(?::(0x[0-9a-f]+|\d+))?$/i.exec(s);
+  const m = /^(insns|data|signature):([^:]+)(?::([^:]+))?$/i.exec(s);
   if (!m) throw new Error(`--tamper expects insns|data|signature:<offset>[:<xor>], got '${s}'`);
-  return { target: m[1] as TamperTarget, offset: Number(m[2]), ...(m[3] ? { xor: Number(m[3]) } : {}) };
+  const offset = parseUint(m[2], `--tamper ${s}: offset`, Number.MAX_SAFE_INTEGER);
+  const xor = m[3] === undefined ? undefined : parseUint(m[3], `--tamper ${s}: xor`, 0xff);
+  if (xor === 0) throw new Error(`--tamper ${s}: xor 0 would change nothing`);
+  return { target: m[1].toLowerCase() as TamperTarget, offset, ...(xor !== undefined ? { xor } : {}) };
+}
+
+/** Check each tamper against what this skeleton loads (an offset past the end, or a signature that is not there). */
+function checkTamper(t: Tamper, model: LskelModel, stripSignature: boolean): void {
+  const bytes = t.target === 'insns' ? model.loader.insns : t.target === 'data' ? model.loader.data : model.loader.signature;
+  if (t.target === 'signature' && (!bytes || bytes.length === 0)) throw new Error(`--tamper signature:${t.offset}: ${model.objName} is not signed (no signature to tamper with)`);
+  if (t.target === 'signature' && stripSignature) throw new Error(`--tamper signature:${t.offset}: the signature is removed by --no-signature`);
+  if (t.offset >= bytes!.length) throw new Error(`--tamper ${t.target}:${t.offset}: offset past the end of the ${t.target} (${bytes!.length} bytes, offsets 0..${bytes!.length - 1})`);
 }
 
 function parseAssign(s: string, what: string): [string, string] {
   const i = s.indexOf('=');
-  if (i <= 0) throw new Error(`${what} expects name=value, got '${s}'`);
+  if (i <= 0 || i === s.length - 1) throw new Error(`${what} expects name=value, got '${s}'`);
   return [s.slice(0, i), s.slice(i + 1)];
+}
+
+/** `--set name=value`: the value must be an integer that fits the variable's C type. */
+function globalValue(model: LskelModel, name: string, text: string): bigint {
+  const g = findGlobal(model, name);
+  if (!g) {
+    const known = model.globals.flatMap((s) => s.members.filter((m) => !m.padding).map((m) => `${s.ident}.${m.name}`));
+    throw new Error(`--set ${name}: no global variable '${name}' in ${model.objName}${known.length ? ` (globals: ${known.join(', ')})` : ' (it has no globals)'}`);
+  }
+  const v = g.variable;
+  if (!/^-?(\d+|0x[0-9a-f]+)$/i.test(text)) throw new Error(`--set ${name}: '${text}' is not an integer`);
+  const n = text.startsWith('-') ? -BigInt(text.slice(1)) : BigInt(text);
+  let lo: bigint;
+  let hi: bigint;
+  const t = v.type;
+  if (t.kind === 'int' || t.kind === 'enum') {
+    const bits = BigInt(8 * v.size);
+    const signed = t.kind === 'int' ? t.signed : true;
+    lo = signed ? -(1n << (bits - 1n)) : 0n;
+    hi = signed ? (1n << (bits - 1n)) - 1n : (1n << bits) - 1n;
+  } else if (t.kind === 'bool') {
+    lo = 0n; hi = 1n;
+  } else {
+    throw new Error(`--set ${name}: '${v.declaration}' is not an integer variable`);
+  }
+  if (n < lo || n > hi) throw new Error(`--set ${name}=${text}: out of range for ${v.typeName} (${lo}..${hi})`);
+  return n;
 }
 
 /** A certificate file (PEM or DER, detected like bpftool does) as DER. */
@@ -70,7 +117,7 @@ export function kernelFromOptions(o: LoadCliOptions): Kernel {
   if (!['v6.18', 'hash-chain', 'v2026'].includes(scheme)) throw new Error(`--scheme must be v6.18, hash-chain or v2026`);
   const opts: KernelOptions = {
     version, scheme, systemDataVerification: o.pkcs7 !== false, ecdsa: o.ecdsa !== false,
-    ...(o.seed ? { seed: Number(o.seed) } : {}),
+    ...(o.seed !== undefined ? { seed: parseUint(o.seed, '--seed', 0xffffffff) } : {}),
     ...(o.vmlinux ? { vmlinux: loadVmlinuxFile(o.vmlinux) } : {}),
     keyrings: { builtin: (o.builtinKey ?? []).map(certDer) },
   };
@@ -96,23 +143,35 @@ export function runLoad(path: string, source: string, o: LoadCliOptions): LoadRu
   const k = kernelFromOptions(o);
   const model = parseLskel(source, path);
   const skel = LightSkeleton.open(k, model);
+  if (o.keyringId !== undefined && !/^-?\d+$/.test(o.keyringId)) throw new Error(`--keyring-id: '${o.keyringId}' is not an integer`);
+  const keyringId = o.keyringId !== undefined ? Number(o.keyringId) : null;
+  if (keyringId !== null && (keyringId < -(2 ** 31) || keyringId > 2 ** 31 - 1)) throw new Error(`--keyring-id ${o.keyringId}: out of range for __s32`);
   if (model.skeleton.keyringIdOffset !== null) {
-    const id = o.keyringId !== undefined ? Number(o.keyringId) : o.keyring?.length ? KEY_SPEC.SESSION_KEYRING : 0;
-    skel.setKeyringId(id);
+    skel.setKeyringId(keyringId ?? (o.keyring?.length ? KEY_SPEC.SESSION_KEYRING : 0));
+  } else if (keyringId !== null) {
+    throw new Error(`--keyring-id: ${model.objName} is not a signed skeleton (no keyring_id member)`);
   }
   for (const s of o.set ?? []) {
     const [name, v] = parseAssign(s, '--set');
-    skel.setGlobal(name, BigInt(v));
+    skel.setGlobal(name, globalValue(model, name, v));
   }
   for (const s of o.maxEntries ?? []) {
     const [name, v] = parseAssign(s, '--max-entries');
-    skel.setMaxEntries(name, Number(v));
+    if (!model.skeleton.maps.some((m) => m.name === name)) {
+      throw new Error(`--max-entries ${name}: no map '${name}' in ${model.objName} (maps: ${model.skeleton.maps.map((m) => m.name).join(', ') || 'none'})`);
+    }
+    const n = parseUint(v, `--max-entries ${name}`, 0xffffffff);
+    if (n === 0) throw new Error(`--max-entries ${name}=0: 0 means "no override" to the loader; give at least 1`);
+    skel.setMaxEntries(name, n);
   }
-  if (o.logLevel) skel.setLog(Number(o.logLevel));
-  const outcome = skel.load({
-    stripSignature: o.signature === false, stripExclHash: o.exclHash === false,
-    tamper: (o.tamper ?? []).map(parseTamper),
-  });
+  if (o.logLevel !== undefined) {
+    const level = parseUint(o.logLevel, '--log-level', 0xffffffff);
+    if (level) skel.setLog(level);
+  }
+  const stripSignature = o.signature === false;
+  const tamper = (o.tamper ?? []).map(parseTamper);
+  for (const t of tamper) checkTamper(t, model, stripSignature);
+  const outcome = skel.load({ stripSignature, stripExclHash: o.exclHash === false, tamper });
   if (o.attach && outcome.skelLoad === 0) skel.attach();
   return { kernel: k, skel, report: loadReport(k, skel, outcome) };
 }
