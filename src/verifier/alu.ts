@@ -12,7 +12,7 @@ import { curRegs, setReg, type Env } from './context.js';
 import { fail } from './errors.js';
 import { BPF_MAX_VAR_OFF } from './ldimm64.js';
 import {
-  adjustScalar, boundsSane, byteSwapScalar, coerceRegToSizeSx, coerceSubregToSizeSx, markReg32Unbounded,
+  boundsSane, byteSwapScalar, coerceRegToSizeSx, coerceSubregToSizeSx, markReg32Unbounded,
   markUnknownBounds, negScalar, regBoundsSync, zext32To64,
 } from './ranges.js';
 import {
@@ -176,7 +176,7 @@ function adjustRegMinMax(env: Env, i: number, op: AluName, alu64: boolean, srcX:
     if (ptr !== null) { adjustPtr(env, dstno, op, alu64, ptr, src, false); return; }
   }
   const d = mutable(curRegs(env)[dstno]);
-  adjustScalar(d, src, op, !alu64);
+  env.scalarMemo.adjustScalar(i, d, src, op, !alu64);
   // Remember `rX = rY + K` so a later bounds check on rY also bounds rX (linked registers).
   if (env.bpfCapable && op === 'add' && alu64 && d.id !== 0 && tnumIsConst(src.varOff)) {
     const val = src.varOff.value;

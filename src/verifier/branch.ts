@@ -22,6 +22,7 @@ import {
   type MutReg, type Reg, withFields,
 } from './regs.js';
 import { mapAllRegs, type LinkedReg, type VState } from './state.js';
+import type { ScalarMemo } from './scalar-memo.js';
 import { tnumEqualsConst } from './tnum.js';
 import { adjustScalar } from './ranges.js';
 
@@ -84,20 +85,26 @@ function sanitize(r: MutReg): MutReg {
   return r;
 }
 
-/** reg_set_min_max: refine both operands in both successor states. */
+/** reg_set_min_max: refine both operands in both successor states (instruction `i`). */
 function regSetMinMax(
-  trueRegs: Reg[], falseRegs: Reg[], dstno: number, srcno: number, fakeSrc: Reg | null, op: CondOp, jmp32: boolean,
+  memo: ScalarMemo, i: number, trueRegs: Reg[], falseRegs: Reg[], dstno: number, srcno: number, fakeSrc: Reg | null,
+  op: CondOp, jmp32: boolean,
 ): void {
   const fd = falseRegs[dstno], fs = fakeSrc ?? falseRegs[srcno];
   if (fd.type !== 'scalar' || fs.type !== 'scalar') return;
   const td = mutable(trueRegs[dstno]), ts = mutable(fakeSrc ?? trueRegs[srcno]);
-  refineCondOp(td, ts, op, jmp32);
-  regBoundsSync(td);
   const fdm = mutable(fd), fsm = mutable(fs);
-  refineCondOp(fdm, fsm, revOp(op), jmp32);
-  regBoundsSync(fdm);
   // The immediate's fake register is discarded: no need to bring its bounds back in sync.
-  if (fakeSrc === null) { regBoundsSync(ts); regBoundsSync(fsm); }
+  if (trueRegs[dstno] === fd && (fakeSrc !== null || trueRegs[srcno] === fs)) {
+    // Both successors start from the same operands (the pushed state was just copied).
+    memo.refineBoth(i, td, ts, fdm, fsm, op, revOp(op), jmp32, fakeSrc === null);
+  } else {
+    refineCondOp(td, ts, op, jmp32);
+    regBoundsSync(td);
+    refineCondOp(fdm, fsm, revOp(op), jmp32);
+    regBoundsSync(fdm);
+    if (fakeSrc === null) { regBoundsSync(ts); regBoundsSync(fsm); }
+  }
   trueRegs[dstno] = sanitize(td);
   falseRegs[dstno] = sanitize(fdm);
   if (fakeSrc === null) {
@@ -279,7 +286,7 @@ export function checkCondJmp(
   const other = pushStack(i + p.off[i] + 1);
   const otherRegs = other.frames[other.curframe].regs;
   const thisRegs = thisSt.frames[thisSt.curframe].regs;
-  regSetMinMax(otherRegs, thisRegs, dstno, srcno, srcX ? null : src, op, jmp32);
+  regSetMinMax(env.scalarMemo, i, otherRegs, thisRegs, dstno, srcno, srcX ? null : src, op, jmp32);
   if (srcX && src.type === 'scalar' && src.id !== 0) {
     syncLinkedRegs(thisSt, thisRegs[srcno], linked);
     syncLinkedRegs(other, otherRegs[srcno], linked);

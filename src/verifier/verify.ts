@@ -38,6 +38,7 @@ import {
 } from './precision.js';
 import { progTypeInfo, unprivilegedAllowed } from './prog-types.js';
 import { knownScalar, pointer, unknownScalar, type Reg } from './regs.js';
+import { ScalarMemo } from './scalar-memo.js';
 import {
   copyState, isSpilledReg, markStackRead, newFuncState, type JmpHistoryEntry, type LinkedReg, type VState,
 } from './state.js';
@@ -103,6 +104,7 @@ class Verifier implements Env, PrecisionEnv {
   patches: VerifyResult['ldImm64'] = [];
   readonly limit: number;
   readonly idmap = new IdMap();
+  readonly scalarMemo: ScalarMemo;
 
   // do_check bookkeeping
   insnProcessed = 0;
@@ -154,6 +156,7 @@ class Verifier implements Env, PrecisionEnv {
     this.limit = req.insnLimit ?? BPF_COMPLEXITY_LIMIT_INSNS;
     this.auxPtrType = new Array(this.prog.length);
     this.unknown = unknownScalar(false);
+    this.scalarMemo = new ScalarMemo(this.prog.length);
   }
 
   // ------------------------------------------------------------ precision
