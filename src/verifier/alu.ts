@@ -16,7 +16,7 @@ import {
   markUnknownBounds, negScalar, regBoundsSync, zext32To64,
 } from './ranges.js';
 import {
-  BPF_ADD_CONST, NOT_INIT, PTR_MAYBE_NULL, S64_MAX, S64_MIN, knownScalar, mutable, regStr, regWidth,
+  BPF_ADD_CONST, NOT_INIT, PTR_MAYBE_NULL, S64_MAX, S64_MIN, knownScalar, knownScalarImm, mutable, regStr, regWidth,
   type MutReg, type Reg,
 } from './regs.js';
 import { U64, tnumAdd, tnumIsConst, tnumSub } from './tnum.js';
@@ -172,7 +172,7 @@ function adjustRegMinMax(env: Env, i: number, op: AluName, alu64: boolean, srcX:
     if (dst.precise) env.markPrecise(p.src[i]);
     src = curRegs(env)[p.src[i]];
   } else {
-    src = knownScalar(BigInt(p.imm[i]));
+    src = knownScalarImm(p.imm[i]);
     if (ptr !== null) { adjustPtr(env, dstno, op, alu64, ptr, src, false); return; }
   }
   const d = mutable(curRegs(env)[dstno]);
@@ -274,7 +274,7 @@ function checkMov(env: Env, i: number, alu64: boolean, srcX: boolean): void {
   checkRegArg(env, dstno, 'dst_no_mark');
   const regs = curRegs(env);
   if (!srcX) {
-    setReg(env, dstno, knownScalar(alu64 ? BigInt(imm) : BigInt(imm >>> 0)));
+    setReg(env, dstno, alu64 || imm >= 0 ? knownScalarImm(imm) : knownScalar(BigInt(imm >>> 0)));
     return;
   }
   let src = regs[srcno];

@@ -18,7 +18,7 @@ import {
   regConstValue, revOp, type CondOp,
 } from './ranges.js';
 import {
-  AT_PKT_END, BEYOND_PKT_END, BPF_ADD_CONST, PTR_MAYBE_NULL, isPktPointer, knownScalar, mutable,
+  AT_PKT_END, BEYOND_PKT_END, BPF_ADD_CONST, PTR_MAYBE_NULL, isPktPointer, knownScalar, knownScalarImm, mutable, UNKNOWN_SCALAR,
   type MutReg, type Reg, withFields,
 } from './regs.js';
 import { mapAllRegs, type LinkedReg, type VState } from './state.js';
@@ -85,6 +85,20 @@ function sanitize(r: MutReg): MutReg {
   return r;
 }
 
+/**
+ * Scratch copies of an immediate's fake register: refinement narrows them, harmlessly, and they are
+ * then discarded (only their value part is ever read).
+ */
+const FAKE_TRUE: MutReg = mutable(UNKNOWN_SCALAR);
+const FAKE_FALSE: MutReg = mutable(UNKNOWN_SCALAR);
+
+function fakeCopy(into: MutReg, r: Reg): MutReg {
+  into.varOff = r.varOff;
+  into.smin = r.smin; into.smax = r.smax; into.umin = r.umin; into.umax = r.umax;
+  into.s32min = r.s32min; into.s32max = r.s32max; into.u32min = r.u32min; into.u32max = r.u32max;
+  return into;
+}
+
 /** reg_set_min_max: refine both operands in both successor states (instruction `i`). */
 function regSetMinMax(
   memo: ScalarMemo, i: number, trueRegs: Reg[], falseRegs: Reg[], dstno: number, srcno: number, fakeSrc: Reg | null,
@@ -92,8 +106,9 @@ function regSetMinMax(
 ): void {
   const fd = falseRegs[dstno], fs = fakeSrc ?? falseRegs[srcno];
   if (fd.type !== 'scalar' || fs.type !== 'scalar') return;
-  const td = mutable(trueRegs[dstno]), ts = mutable(fakeSrc ?? trueRegs[srcno]);
-  const fdm = mutable(fd), fsm = mutable(fs);
+  const td = mutable(trueRegs[dstno]), fdm = mutable(fd);
+  const ts = fakeSrc !== null ? fakeCopy(FAKE_TRUE, fakeSrc) : mutable(trueRegs[srcno]);
+  const fsm = fakeSrc !== null ? fakeCopy(FAKE_FALSE, fakeSrc) : mutable(fs);
   // The immediate's fake register is discarded: no need to bring its bounds back in sync.
   if (trueRegs[dstno] === fd && (fakeSrc !== null || trueRegs[srcno] === fs)) {
     // Both successors start from the same operands (the pushed state was just copied).
@@ -266,7 +281,7 @@ export function checkCondJmp(
     src = regs[srcno];
   } else {
     if (srcno !== 0) fail(env.log, ERRNO.EINVAL, 'BPF_JMP/JMP32 uses reserved fields\n');
-    src = knownScalar(BigInt(p.imm[i]));
+    src = knownScalarImm(p.imm[i]);
   }
   const dst = curRegs(env)[dstno];
   // INSN_F_DST_REG_STACK / INSN_F_SRC_REG_STACK: comparisons of stack pointers are not scalars.
@@ -274,8 +289,10 @@ export function checkCondJmp(
   if (histFlags !== 0) recordLinked([], histFlags);
   const pred = isBranchTaken(dst, src, op, jmp32);
   if (pred >= 0) {
-    if (dst.type === 'scalar') env.markPrecise(dstno);
-    if (srcX && src.type === 'scalar') env.markPrecise(srcno);
+    const dstScalar = dst.type === 'scalar', srcScalar = srcX && src.type === 'scalar';
+    if (dstScalar && srcScalar) env.markPrecisePair(dstno, srcno);
+    else if (dstScalar) env.markPrecise(dstno);
+    else if (srcScalar) env.markPrecise(srcno);
     return pred === 1 ? i + p.off[i] + 1 : i + 1;
   }
   const thisSt = env.cur;

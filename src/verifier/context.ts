@@ -49,6 +49,11 @@ export interface Env {
   maxPktOffset: number;
   /** Request precision for scalar registers of the current frame (mark_chain_precision). */
   markPrecise(regno: number): void;
+  /**
+   * markPrecise(first) then markPrecise(second) (a statically decided jump's two operands); one
+   * walk for both where the log does not show walks.
+   */
+  markPrecisePair(first: number, second: number): void;
   /** Request precision for a stack slot (by frame and spi). */
   markPreciseSlot(frameno: number, spi: number): void;
   /** Record a stack access of the current instruction for precision backtracking. */

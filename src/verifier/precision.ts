@@ -16,7 +16,7 @@ import {
 import type { Program } from '../isa/program.js';
 import type { VLog } from './log.js';
 import { verifierStateStr } from './log.js';
-import { withFields, type Reg } from './regs.js';
+import { withPrecise, type Reg } from './regs.js';
 import { isSpilledReg, type JmpHistoryEntry, type VState } from './state.js';
 
 export const INSN_F_FRAMENO_MASK = 0x7;
@@ -111,7 +111,7 @@ export function takePrecisionChanged(): boolean {
 function markPreciseReg(f: { regs: Reg[] }, i: number): boolean {
   const r = f.regs[i];
   if (r.type !== 'scalar' || r.precise) return false;
-  f.regs[i] = withFields(r, { precise: true });
+  f.regs[i] = withPrecise(r, true);
   noteMarked();
   return true;
 }
@@ -148,7 +148,7 @@ export function markAllScalarsPrecise(env: PrecisionEnv, st: VState): void {
       for (let j = 0; j < f.stack.length; j++) {
         const slot = f.stack[j];
         if (!isSpilledReg(slot) || slot.spilled.type !== 'scalar' || slot.spilled.precise) continue;
-        f.stack[j] = { types: slot.types, spilled: withFields(slot.spilled, { precise: true }) };
+        f.stack[j] = { types: slot.types, spilled: withPrecise(slot.spilled, true) };
         noteMarked();
         if (log.level2) log.verbose(`force_precise: frame${i}: forcing fp${-(j + 1) * 8} to be precise\n`);
       }
@@ -162,12 +162,12 @@ export function markAllScalarsImprecise(st: VState): void {
     const f = st.frames[i];
     for (let j = 0; j < 11; j++) {
       const r = f.regs[j];
-      if (r.type === 'scalar' && r.precise) f.regs[j] = withFields(r, { precise: false });
+      if (r.type === 'scalar' && r.precise) f.regs[j] = withPrecise(r, false);
     }
     for (let j = 0; j < f.stack.length; j++) {
       const slot = f.stack[j];
       if (isSpilledReg(slot) && slot.spilled.type === 'scalar' && slot.spilled.precise) {
-        f.stack[j] = { types: slot.types, spilled: withFields(slot.spilled, { precise: false }) };
+        f.stack[j] = { types: slot.types, spilled: withPrecise(slot.spilled, false) };
       }
     }
   }
@@ -450,14 +450,14 @@ function walk(env: PrecisionEnv, start: VState): void {
         if (!bt.isReg(i, fr)) continue;
         const r = f.regs[i];
         if (r === undefined || r.type !== 'scalar' || r.precise) bt.clearReg(i, fr);
-        else { f.regs[i] = withFields(r, { precise: true }); noteMarked(); }
+        else { f.regs[i] = withPrecise(r, true); noteMarked(); }
       }
       for (let i = 0; bt.hasSlots(fr) && i < 64; i++) {
         if (!bt.isSlot(fr, i)) continue;
         if (i >= f.stack.length) throw new Unsupported();
         const slot = f.stack[i];
         if (!isSpilledReg(slot) || slot.spilled.type !== 'scalar' || slot.spilled.precise) bt.clearSlot(fr, i);
-        else { f.stack[i] = { types: slot.types, spilled: withFields(slot.spilled, { precise: true }) }; noteMarked(); }
+        else { f.stack[i] = { types: slot.types, spilled: withPrecise(slot.spilled, true) }; noteMarked(); }
       }
       if (log.level2) {
         log.verbose(`mark_precise: frame${fr}: parent state regs=${fmtRegMask(bt.regs[fr])} stack=${bt.stackText(fr)}: `);

@@ -100,6 +100,13 @@ export function withFields(r: Reg, fields: Partial<Reg>): Reg {
   return Object.assign(mutable(r), fields);
 }
 
+/** A copy of `r` with `precise` set as given (precision marking runs on every walk step). */
+export function withPrecise(r: Reg, precise: boolean): Reg {
+  const m = mutable(r);
+  m.precise = precise;
+  return m;
+}
+
 /** An unknown scalar (__mark_reg_unknown; precise for unprivileged loaders as in Linux). */
 export const UNKNOWN_SCALAR: Reg = withFields(BASE, { type: 'scalar' });
 export const UNKNOWN_SCALAR_PRECISE: Reg = withFields(UNKNOWN_SCALAR, { precise: true });
@@ -130,6 +137,21 @@ export function knownScalar(v: bigint): Reg {
   setKnown(r, u);
   if (u < 4096n) KNOWN_CACHE.set(u, r);
   return r;
+}
+
+const IMM_CACHE: Reg[] = [];
+
+/**
+ * knownScalar of a 32-bit immediate (sign-extended to 64 bits as the ALU64 and JMP operands are):
+ * the small ones come from a cache indexed by number, without converting to bigint first.
+ */
+export function knownScalarImm(imm: number): Reg {
+  if (imm >= 0 && imm < 4096) {
+    let r = IMM_CACHE[imm];
+    if (r === undefined) IMM_CACHE[imm] = r = knownScalar(BigInt(imm));
+    return r;
+  }
+  return knownScalar(BigInt(imm));
 }
 
 /** A pointer of `type` with zero offsets (mark_reg_known_zero + type). */

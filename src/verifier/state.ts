@@ -52,9 +52,9 @@ export interface JmpHistoryEntry {
   readonly idx: number;
   readonly prevIdx: number;
   /** INSN_F_STACK_ACCESS | frame | spi << INSN_F_SPI_SHIFT | INSN_F_{DST,SRC}_REG_STACK, as Linux. */
-  flags: number;
+  readonly flags: number;
   /** Registers linked by the conditional jump at this instruction. */
-  linked: readonly LinkedReg[] | null;
+  readonly linked: readonly LinkedReg[] | null;
 }
 
 export interface VState {
@@ -108,7 +108,8 @@ export function copyState(s: VState): VState {
     insnIdx: s.insnIdx,
     firstInsnIdx: s.firstInsnIdx,
     lastInsnIdx: s.lastInsnIdx,
-    jmpHistory: s.jmpHistory.map((e) => ({ ...e })),
+    // Entries are never edited once another state may hold them (see pushJmpHistory).
+    jmpHistory: s.jmpHistory.slice(),
     mayGotoDepth: s.mayGotoDepth,
     missCnt: 0,
     hitCnt: 0,

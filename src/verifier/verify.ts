@@ -121,6 +121,8 @@ class Verifier implements Env, PrecisionEnv {
   /** bpf_scc_visit per call chain ("(callsites,...,scc)"): the entry checkpoint and pending backedges. */
   private readonly sccVisits = new Map<string, { entry: VState | null; backedges: Array<{ st: VState; equal: VState }> }>();
   private numBackedges = 0;
+  /** sccCallchain's answers for the main frame, by SCC id. */
+  private readonly sccChain0: string[] = [];
   maxStatesPerInsn = 0;
   private stack: StackElem[] = [];
   private explored: Array<Explored | undefined> = [];
@@ -135,6 +137,11 @@ class Verifier implements Env, PrecisionEnv {
   /** env->prev_insn_idx: the instruction before the current one on this path. */
   private prevInsnIdxEnv = -1;
   private readonly unknown: Reg;
+  /** checkCondJmp's callbacks for the current instruction (made once, not per jump). */
+  private readonly condPush = (target: number): VState => this.pushStack(target, this.insnIdx);
+  private readonly condLiveMask = (f: number): number => this.liveMask(this.cur, f);
+  private readonly condRecord = (linked: readonly LinkedReg[], flags: number): void =>
+    this.pushJmpHistory(flags, linked.length > 1 ? linked : null);
 
   constructor(req: VerifyRequest) {
     this.req = req;
@@ -165,6 +172,17 @@ class Verifier implements Env, PrecisionEnv {
     markChainPrecision(this, 1 << regno, []);
   }
 
+  markPrecisePair(first: number, second: number): void {
+    // A walk's marks are those of walks of each register in turn (backtracking is distributive, and
+    // marks accumulate); only the level-2 log, which prints every walk, tells them apart.
+    if (this.log.level2) {
+      this.markPrecise(first);
+      this.markPrecise(second);
+    } else {
+      markChainPrecision(this, (1 << first) | (1 << second), []);
+    }
+  }
+
   markPreciseSlot(frameno: number, spi: number): void {
     markChainPrecision(this, 0, [[frameno, spi]]);
   }
@@ -189,8 +207,11 @@ class Verifier implements Env, PrecisionEnv {
   private pushJmpHistory(flags: number, linked: readonly LinkedReg[] | null): void {
     const e = this.curHistEnt;
     if (e !== null) {
-      e.flags |= flags;
-      if (linked !== null) e.linked = linked;
+      // Entries are shared by the states copied from this one (copyState): replace, never edit.
+      const n: JmpHistoryEntry = { idx: e.idx, prevIdx: e.prevIdx, flags: e.flags | flags, linked: linked ?? e.linked };
+      const h = this.cur.jmpHistory;
+      h[h.length - 1] = n;
+      this.curHistEnt = n;
       return;
     }
     const n: JmpHistoryEntry = { idx: this.insnIdx, prevIdx: this.prevInsnIdxEnv, flags, linked };
@@ -325,6 +346,9 @@ class Verifier implements Env, PrecisionEnv {
 
   /** compute_scc_callchain + format_callchain: the call chain of `st` into an SCC, or null. */
   private sccCallchain(st: VState): string | null {
+    // The main frame inside a loop: "(scc)", made once per SCC (pruning asks for every checkpoint).
+    const scc0 = this.scc[st.curframe === 0 ? st.insnIdx : st.frames[1].callsite] ?? 0;
+    if (scc0 !== 0) return (this.sccChain0[scc0] ??= `(${scc0})`);
     let s = '(';
     for (let i = 0; i <= st.curframe; i++) {
       const idx = i === st.curframe ? st.insnIdx : st.frames[i + 1].callsite;
@@ -569,8 +593,7 @@ class Verifier implements Env, PrecisionEnv {
         this.insnIdx = i + 1 + p.off[i];
         return 'next';
       }
-      const next = checkCondJmp(this, i, (target) => this.pushStack(target, i), (f) => this.liveMask(this.cur, f),
-        (linked, flags) => this.pushJmpHistory(flags, linked.length > 1 ? linked : null));
+      const next = checkCondJmp(this, i, this.condPush, this.condLiveMask, this.condRecord);
       if (log.enabled) this.printInsnState(i);
       this.insnIdx = next;
       return 'next';
@@ -895,8 +918,10 @@ function statesMaybeLooping(o: VState, c: VState): boolean {
   return true;
 }
 
+const SIZES = [4, 2, 1, 8] as const;
+
 function sizeOf(code: number): number {
-  return [4, 2, 1, 8][(code >> 3) & 3];
+  return SIZES[(code >> 3) & 3];
 }
 
 function regTypeName(r: Reg): string {
