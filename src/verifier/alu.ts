@@ -175,20 +175,19 @@ function adjustRegMinMax(env: Env, i: number, op: AluName, alu64: boolean, srcX:
     src = knownScalarImm(p.imm[i]);
     if (ptr !== null) { adjustPtr(env, dstno, op, alu64, ptr, src, false); return; }
   }
-  const d = mutable(curRegs(env)[dstno]);
-  env.scalarMemo.adjustScalar(i, d, src, op, !alu64);
+  const before = curRegs(env)[dstno];
+  // The result, unlinked (id = off = 0).
+  const r = env.scalarMemo.aluResult(i, before, src, op, !alu64);
   // Remember `rX = rY + K` so a later bounds check on rY also bounds rX (linked registers).
-  if (env.bpfCapable && op === 'add' && alu64 && d.id !== 0 && tnumIsConst(src.varOff)) {
-    const val = src.varOff.value;
-    if ((d.id & BPF_ADD_CONST) !== 0 || val > 0x7fffffffn) { d.off = 0; d.id = 0; } else {
-      d.id = (d.id | BPF_ADD_CONST) >>> 0;
-      d.off = Number(val);
-    }
-  } else {
-    d.id = 0;
-    d.off = 0;
+  if (env.bpfCapable && op === 'add' && alu64 && before.id !== 0 && tnumIsConst(src.varOff) &&
+      (before.id & BPF_ADD_CONST) === 0 && src.varOff.value <= 0x7fffffffn) {
+    const d = mutable(r);
+    d.id = (before.id | BPF_ADD_CONST) >>> 0;
+    d.off = Number(src.varOff.value);
+    setReg(env, dstno, d);
+    return;
   }
-  setReg(env, dstno, d);
+  setReg(env, dstno, r);
 }
 
 /** check_alu_op. */

@@ -14,15 +14,14 @@ import { curRegs, type Env } from './context.js';
 import { fail } from './errors.js';
 import { BPF_MAP_TYPE } from './kernel-names.js';
 import {
-  boundsSane, flipOp, isRegConst, isScalarBranchTaken, markRegUnbounded, refineCondOp, regBoundsSync,
-  regConstValue, revOp, type CondOp,
+  flipOp, isRegConst, isScalarBranchTaken, refineCondOp, regBoundsSync, regConstValue, revOp, type CondOp,
 } from './ranges.js';
 import {
-  AT_PKT_END, BEYOND_PKT_END, BPF_ADD_CONST, PTR_MAYBE_NULL, isPktPointer, knownScalar, knownScalarImm, mutable, UNKNOWN_SCALAR,
-  type MutReg, type Reg, withFields,
+  AT_PKT_END, BEYOND_PKT_END, BPF_ADD_CONST, PTR_MAYBE_NULL, isPktPointer, knownScalar, knownScalarImm, mutable,
+  type Reg, withFields,
 } from './regs.js';
 import { mapAllRegs, type LinkedReg, type VState } from './state.js';
-import type { ScalarMemo } from './scalar-memo.js';
+import { sanitize, type ScalarMemo } from './scalar-memo.js';
 import { tnumEqualsConst } from './tnum.js';
 import { adjustScalar } from './ranges.js';
 
@@ -79,26 +78,6 @@ export function isBranchTaken(r1: Reg, r2: Reg, op: CondOp, jmp32: boolean): num
   return isScalarBranchTaken(r1, r2, op, jmp32);
 }
 
-/** Fix up a register whose bounds the refinement made contradictory (reg_bounds_sanity_check). */
-function sanitize(r: MutReg): MutReg {
-  if (!boundsSane(r)) markRegUnbounded(r);
-  return r;
-}
-
-/**
- * Scratch copies of an immediate's fake register: refinement narrows them, harmlessly, and they are
- * then discarded (only their value part is ever read).
- */
-const FAKE_TRUE: MutReg = mutable(UNKNOWN_SCALAR);
-const FAKE_FALSE: MutReg = mutable(UNKNOWN_SCALAR);
-
-function fakeCopy(into: MutReg, r: Reg): MutReg {
-  into.varOff = r.varOff;
-  into.smin = r.smin; into.smax = r.smax; into.umin = r.umin; into.umax = r.umax;
-  into.s32min = r.s32min; into.s32max = r.s32max; into.u32min = r.u32min; into.u32max = r.u32max;
-  return into;
-}
-
 /** reg_set_min_max: refine both operands in both successor states (instruction `i`). */
 function regSetMinMax(
   memo: ScalarMemo, i: number, trueRegs: Reg[], falseRegs: Reg[], dstno: number, srcno: number, fakeSrc: Reg | null,
@@ -106,24 +85,30 @@ function regSetMinMax(
 ): void {
   const fd = falseRegs[dstno], fs = fakeSrc ?? falseRegs[srcno];
   if (fd.type !== 'scalar' || fs.type !== 'scalar') return;
-  const td = mutable(trueRegs[dstno]), fdm = mutable(fd);
-  const ts = fakeSrc !== null ? fakeCopy(FAKE_TRUE, fakeSrc) : mutable(trueRegs[srcno]);
-  const fsm = fakeSrc !== null ? fakeCopy(FAKE_FALSE, fakeSrc) : mutable(fs);
-  // The immediate's fake register is discarded: no need to bring its bounds back in sync.
-  if (trueRegs[dstno] === fd && (fakeSrc !== null || trueRegs[srcno] === fs)) {
+  const td = trueRegs[dstno], ts = fakeSrc ?? trueRegs[srcno];
+  if (td === fd && ts === fs) {
     // Both successors start from the same operands (the pushed state was just copied).
-    memo.refineBoth(i, td, ts, fdm, fsm, op, revOp(op), jmp32, fakeSrc === null);
-  } else {
-    refineCondOp(td, ts, op, jmp32);
-    regBoundsSync(td);
-    refineCondOp(fdm, fsm, revOp(op), jmp32);
-    regBoundsSync(fdm);
-    if (fakeSrc === null) { regBoundsSync(ts); regBoundsSync(fsm); }
+    const r = memo.condResult(i, td, ts, fakeSrc !== null, op, revOp(op), jmp32);
+    trueRegs[dstno] = r.trueDst;
+    falseRegs[dstno] = r.falseDst;
+    if (fakeSrc === null) {
+      trueRegs[srcno] = r.trueSrc;
+      falseRegs[srcno] = r.falseSrc;
+    }
+    return;
   }
-  trueRegs[dstno] = sanitize(td);
+  const tdm = mutable(td), tsm = mutable(ts), fdm = mutable(fd), fsm = mutable(fs);
+  refineCondOp(tdm, tsm, op, jmp32);
+  regBoundsSync(tdm);
+  refineCondOp(fdm, fsm, revOp(op), jmp32);
+  regBoundsSync(fdm);
+  trueRegs[dstno] = sanitize(tdm);
   falseRegs[dstno] = sanitize(fdm);
+  // The immediate's fake register is discarded: no need to bring its bounds back in sync.
   if (fakeSrc === null) {
-    trueRegs[srcno] = sanitize(ts);
+    regBoundsSync(tsm);
+    regBoundsSync(fsm);
+    trueRegs[srcno] = sanitize(tsm);
     falseRegs[srcno] = sanitize(fsm);
   }
 }

@@ -1,123 +1,120 @@
 /**
- * Per-instruction memo of the abstract ALU and of branch refinement on scalars.
+ * Per-instruction memo of the abstract ALU on scalars and of branch refinement.
  *
- * adjust_scalar_min_max_vals (adjustScalar) and regs_refine_cond_op + reg_bounds_sync are pure
- * functions of the operands' value part — the tnum and the eight bounds — and of the operation. In
- * a loop the verifier meets the same instruction over and over with the same abstract operands (an
- * unknown hash updated with an unknown byte, a byte compared with a constant): the memo remembers,
- * per instruction, the last operands and what the operation made of them, and replays the result
- * instead of recomputing it. Each recomputation allocates dozens of bigints; a replay compares a
- * few and allocates none. Only the value part is memoised: ids, offsets, precision and every other
- * field stay with the caller, so the outcome is the same register, bit for bit.
+ * adjust_scalar_min_max_vals (adjustScalar) and reg_set_min_max (regs_refine_cond_op, then
+ * reg_bounds_sync and the sanity check) are pure functions of their operands and the operation. In
+ * a loop the verifier meets the same instruction over and over with equal operands (an unknown hash
+ * updated with an unknown byte, a byte compared with a constant): the memo remembers, per
+ * instruction, the last operands and the registers the operation made of them, and hands out those
+ * same registers again instead of recomputing them. A recomputation allocates a register copy and
+ * dozens of bigints; a replay compares a few fields and allocates nothing.
+ *
+ * Sharing the result registers is sound because registers are immutable once published (regs.ts):
+ * states already share them freely. Operands are kept by reference for the same reason.
  */
 import type { AluName } from '../isa/ops.js';
-import { adjustScalar, refineCondOp, regBoundsSync, type CondOp } from './ranges.js';
-import type { MutReg, Reg } from './regs.js';
-import type { Tnum } from './tnum.js';
+import { adjustScalar, boundsSane, markRegUnbounded, refineCondOp, regBoundsSync, type CondOp } from './ranges.js';
+import { NOT_INIT, mutable, type MutReg, type Reg } from './regs.js';
 
-/** The value part of a register: what the abstract domain reads and writes. */
-class ScalarValue {
-  varOff: Tnum = { value: 0n, mask: 0n };
-  smin = 0n;
-  smax = 0n;
-  umin = 0n;
-  umax = 0n;
-  s32min = 0;
-  s32max = 0;
-  u32min = 0;
-  u32max = 0;
-
-  /** Does `r` hold exactly this value part? */
-  matches(r: Reg): boolean {
-    const t = r.varOff;
-    return this.s32min === r.s32min && this.s32max === r.s32max && this.u32min === r.u32min && this.u32max === r.u32max &&
-      (this.varOff === t || (this.varOff.value === t.value && this.varOff.mask === t.mask)) &&
-      this.umin === r.umin && this.umax === r.umax && this.smin === r.smin && this.smax === r.smax;
-  }
-
-  save(r: Reg): void {
-    this.varOff = r.varOff;
-    this.smin = r.smin; this.smax = r.smax; this.umin = r.umin; this.umax = r.umax;
-    this.s32min = r.s32min; this.s32max = r.s32max; this.u32min = r.u32min; this.u32max = r.u32max;
-  }
-
-  restore(r: MutReg): void {
-    r.varOff = this.varOff;
-    r.smin = this.smin; r.smax = this.smax; r.umin = this.umin; r.umax = this.umax;
-    r.s32min = this.s32min; r.s32max = this.s32max; r.u32min = this.u32min; r.u32max = this.u32max;
-  }
+/** Same tnum and bounds (the value part, all the abstract domain reads). */
+function sameValue(a: Reg, b: Reg): boolean {
+  if (a === b) return true;
+  const s = a.varOff, t = b.varOff;
+  return a.s32min === b.s32min && a.s32max === b.s32max && a.u32min === b.u32min && a.u32max === b.u32max &&
+    (s === t || (s.value === t.value && s.mask === t.mask)) &&
+    a.umin === b.umin && a.umax === b.umax && a.smin === b.smin && a.smax === b.smax;
 }
 
-/** One instruction's last operation: its operands and results (value parts). */
-class Entry {
-  op: string = '';
-  /** Operation variant flags (32-bit, immediate operand). */
-  mode = -1;
-  readonly in1 = new ScalarValue();
-  readonly in2 = new ScalarValue();
-  readonly out: ScalarValue[];
+/** Same in every field but the scalar link (id, off): what an ALU result inherits from its operand. */
+function sameButLink(a: Reg, b: Reg): boolean {
+  return a === b || (a.type === b.type && a.flags === b.flags && a.precise === b.precise && a.refObjId === b.refObjId &&
+    a.map === b.map && a.range === b.range && a.memSize === b.memSize && a.frameno === b.frameno &&
+    a.subprogno === b.subprogno && sameValue(a, b));
+}
 
-  constructor(outs: number) {
-    this.out = Array.from({ length: outs }, () => new ScalarValue());
-  }
+/** Same in every field. */
+function sameReg(a: Reg, b: Reg): boolean {
+  return a === b || (a.id === b.id && a.off === b.off && sameButLink(a, b));
+}
 
-  hit(op: string, mode: number, a: Reg, b: Reg): boolean {
-    return this.op === op && this.mode === mode && this.in1.matches(a) && this.in2.matches(b);
-  }
+class AluEntry {
+  op: AluName = 'add';
+  alu32 = false;
+  dst: Reg = NOT_INIT;
+  src: Reg = NOT_INIT;
+  out: Reg = NOT_INIT;
+}
 
-  key(op: string, mode: number, a: Reg, b: Reg): void {
-    this.op = op;
-    this.mode = mode;
-    this.in1.save(a);
-    this.in2.save(b);
-  }
+/** reg_set_min_max's four results: both operands in the taken (true) and fall-through (false) states. */
+export class CondEntry {
+  op: CondOp = 'jeq';
+  jmp32 = false;
+  /** The source operand is an immediate's fake register (its results are not used). */
+  imm = false;
+  dst: Reg = NOT_INIT;
+  src: Reg = NOT_INIT;
+  trueDst: Reg = NOT_INIT;
+  trueSrc: Reg = NOT_INIT;
+  falseDst: Reg = NOT_INIT;
+  falseSrc: Reg = NOT_INIT;
+}
+
+/** Fix up a register whose bounds the refinement made contradictory (reg_bounds_sanity_check). */
+export function sanitize(r: MutReg): MutReg {
+  if (!boundsSane(r)) markRegUnbounded(r);
+  return r;
 }
 
 export class ScalarMemo {
-  private readonly alu: Array<Entry | undefined>;
-  private readonly cond: Array<Entry | undefined>;
+  private readonly alu: Array<AluEntry | undefined>;
+  private readonly cond: Array<CondEntry | undefined>;
 
   constructor(insnCount: number) {
-    this.alu = new Array<Entry | undefined>(insnCount);
-    this.cond = new Array<Entry | undefined>(insnCount);
-  }
-
-  /** adjustScalar(d, s, op, alu32) for instruction `i`. */
-  adjustScalar(i: number, d: MutReg, s: Reg, op: AluName, alu32: boolean): void {
-    let e = this.alu[i];
-    const mode = alu32 ? 1 : 0;
-    if (e !== undefined && e.hit(op, mode, d, s)) {
-      e.out[0].restore(d);
-      return;
-    }
-    if (e === undefined) this.alu[i] = e = new Entry(1);
-    e.key(op, mode, d, s);
-    adjustScalar(d, s, op, alu32);
-    e.out[0].save(d);
+    this.alu = new Array<AluEntry | undefined>(insnCount);
+    this.cond = new Array<CondEntry | undefined>(insnCount);
   }
 
   /**
-   * The scalar part of reg_set_min_max for instruction `i`: refine (td, ts) by `op` and (fd, fs)
-   * by `revOp`, each pair starting from the same operands, then reg_bounds_sync the results (the
-   * source operands only when `syncSrc`, i.e. when they are registers and not an immediate).
-   * td and fd must start with the same value part, and so must ts and fs.
+   * Instruction `i`'s `dst <op>= src` on two scalars (src may be an immediate's fake register): a
+   * copy of `dst` with the value adjustScalar computes and the link (id, off) cleared.
    */
-  refineBoth(
-    i: number, td: MutReg, ts: MutReg, fd: MutReg, fs: MutReg, op: CondOp, revOp: CondOp, jmp32: boolean, syncSrc: boolean,
-  ): void {
-    let e = this.cond[i];
-    const mode = (jmp32 ? 1 : 0) | (syncSrc ? 2 : 0);
-    if (e !== undefined && e.hit(op, mode, td, ts)) {
-      e.out[0].restore(td); e.out[1].restore(ts); e.out[2].restore(fd); e.out[3].restore(fs);
-      return;
+  aluResult(i: number, dst: Reg, src: Reg, op: AluName, alu32: boolean): Reg {
+    let e = this.alu[i];
+    if (e !== undefined && e.op === op && e.alu32 === alu32 && sameButLink(dst, e.dst) && sameValue(src, e.src)) {
+      return e.out;
     }
-    if (e === undefined) this.cond[i] = e = new Entry(4);
-    e.key(op, mode, td, ts);
+    const d = mutable(dst);
+    d.id = 0;
+    d.off = 0;
+    adjustScalar(d, src, op, alu32);
+    if (e === undefined) this.alu[i] = e = new AluEntry();
+    e.op = op; e.alu32 = alu32; e.dst = dst; e.src = src; e.out = d;
+    return d;
+  }
+
+  /**
+   * Instruction `i`'s refinement of two scalar operands by `op` (taken) and `revOp` (fall-through),
+   * each register then brought in sync and sanity-checked; `imm` when `src` is an immediate's fake
+   * register, whose refined copies are discarded. The entry returned holds the four results until
+   * the next call.
+   */
+  condResult(i: number, dst: Reg, src: Reg, imm: boolean, op: CondOp, revOp: CondOp, jmp32: boolean): CondEntry {
+    let e = this.cond[i];
+    if (e !== undefined && e.op === op && e.jmp32 === jmp32 && e.imm === imm && sameReg(dst, e.dst) &&
+        (imm ? sameValue(src, e.src) : sameReg(src, e.src))) {
+      return e;
+    }
+    const td = mutable(dst), ts = mutable(src), fd = mutable(dst), fs = mutable(src);
     refineCondOp(td, ts, op, jmp32);
     regBoundsSync(td);
     refineCondOp(fd, fs, revOp, jmp32);
     regBoundsSync(fd);
-    if (syncSrc) { regBoundsSync(ts); regBoundsSync(fs); }
-    e.out[0].save(td); e.out[1].save(ts); e.out[2].save(fd); e.out[3].save(fs);
+    // The immediate's fake register is discarded: no need to bring its bounds back in sync.
+    if (!imm) { regBoundsSync(ts); regBoundsSync(fs); }
+    if (e === undefined) this.cond[i] = e = new CondEntry();
+    e.op = op; e.jmp32 = jmp32; e.imm = imm; e.dst = dst; e.src = src;
+    e.trueDst = sanitize(td); e.falseDst = sanitize(fd);
+    e.trueSrc = imm ? ts : sanitize(ts); e.falseSrc = imm ? fs : sanitize(fs);
+    return e;
   }
 }
