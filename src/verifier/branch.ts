@@ -120,7 +120,9 @@ const LINKED_REGS_MAX = 6;
  * collect_linked_regs: scalars sharing `id`, in Linux's order (frames from the innermost, live
  * registers then spilled slots), at most LINKED_REGS_MAX.
  */
-export function collectLinkedRegs(st: VState, id: number, liveMask: (frame: number) => number, out: LinkedReg[]): void {
+export function collectLinkedRegs(
+  st: VState, id: number, liveMask: (st: VState, frame: number) => number, out: LinkedReg[],
+): void {
   const base = id & ~BPF_ADD_CONST;
   const push = (e: LinkedReg) => {
     if (out.length >= LINKED_REGS_MAX) return;
@@ -129,7 +131,7 @@ export function collectLinkedRegs(st: VState, id: number, liveMask: (frame: numb
   };
   for (let f = st.curframe; f >= 0; f--) {
     const fr = st.frames[f];
-    const live = liveMask(f);
+    const live = liveMask(st, f);
     for (let r = 0; r < 10; r++) {
       if ((live & (1 << r)) === 0) continue;
       const reg = fr.regs[r];
@@ -244,7 +246,7 @@ function tryMatchPktPointers(
  * state to continue at the jump target and returns it.
  */
 export function checkCondJmp(
-  env: Env, i: number, pushStack: (insnIdx: number) => VState, liveMask: (frame: number) => number,
+  env: Env, i: number, pushStack: (insnIdx: number) => VState, liveMask: (st: VState, frame: number) => number,
   recordLinked: (linked: readonly LinkedReg[], flags: number) => void,
 ): number {
   const p = env.prog;

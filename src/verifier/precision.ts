@@ -315,13 +315,15 @@ export function markChainPrecision(env: PrecisionEnv, regMask: number, slots: Re
 }
 
 /** propagate_precision: `cur` was pruned against `old`; what `old` needed precise, `cur` needs too. */
-export function propagatePrecision(env: PrecisionEnv, old: VState, liveMask: (frame: number) => number, start: VState = env.cur): void {
+export function propagatePrecision(
+  env: PrecisionEnv, old: VState, liveMask: (st: VState, frame: number) => number, start: VState = env.cur,
+): void {
   if (!env.bpfCapable) return;
   bt.init(start.curframe);
   const log = env.log;
   for (let fr = old.curframe; fr >= 0; fr--) {
     const f = old.frames[fr];
-    const live = liveMask(fr);
+    const live = liveMask(old, fr);
     let first = true;
     for (let i = 0; i < 10; i++) {
       const r = f.regs[i];

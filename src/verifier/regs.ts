@@ -121,21 +121,25 @@ export function setKnown(r: MutReg, v: bigint): void {
   r.varOff = tnumConst(u);
   r.smin = r.smax = BigInt.asIntN(64, u);
   r.umin = r.umax = u;
-  const lo = Number(u & U32);
+  const lo = u <= U32 ? Number(u) : Number(u & U32);
   r.u32min = r.u32max = lo;
   r.s32min = r.s32max = lo | 0;
 }
 
-const KNOWN_CACHE = new Map<bigint, Reg>();
+/** Small known scalars, by value (an array index: no bigint hashing). */
+const KNOWN_CACHE: Reg[] = [];
 
 /** A scalar with a known value. */
 export function knownScalar(v: bigint): Reg {
   const u = BigInt.asUintN(64, v);
-  const cached = u < 4096n ? KNOWN_CACHE.get(u) : undefined;
-  if (cached !== undefined) return cached;
+  const small = u < 4096n;
+  if (small) {
+    const cached = KNOWN_CACHE[Number(u)];
+    if (cached !== undefined) return cached;
+  }
   const r = mutable(UNKNOWN_SCALAR);
   setKnown(r, u);
-  if (u < 4096n) KNOWN_CACHE.set(u, r);
+  if (small) KNOWN_CACHE[Number(u)] = r;
   return r;
 }
 

@@ -21,15 +21,15 @@ export function tnum(value: bigint, mask: bigint): Tnum {
   return { value, mask };
 }
 
-const CONST_CACHE = new Map<bigint, Tnum>();
+/** Small constants, by value (an array index: no bigint hashing). */
+const CONST_CACHE: Tnum[] = [];
 
 /** A fully known value. */
 export function tnumConst(v: bigint): Tnum {
   const x = u64(v);
   if (x < 1024n) {
-    let t = CONST_CACHE.get(x);
-    if (t === undefined) CONST_CACHE.set(x, (t = { value: x, mask: 0n }));
-    return t;
+    const k = Number(x);
+    return CONST_CACHE[k] ??= { value: x, mask: 0n };
   }
   return { value: x, mask: 0n };
 }

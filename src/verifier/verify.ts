@@ -139,7 +139,8 @@ class Verifier implements Env, PrecisionEnv {
   private readonly unknown: Reg;
   /** checkCondJmp's callbacks for the current instruction (made once, not per jump). */
   private readonly condPush = (target: number): VState => this.pushStack(target, this.insnIdx);
-  private readonly condLiveMask = (f: number): number => this.liveMask(this.cur, f);
+  /** liveMask as a function value (made once: pruning and precision take it for every state). */
+  private readonly liveMaskFn = (st: VState, f: number): number => this.liveMask(st, f);
   private readonly condRecord = (linked: readonly LinkedReg[], flags: number): void =>
     this.pushJmpHistory(flags, linked.length > 1 ? linked : null);
 
@@ -409,7 +410,7 @@ class Verifier implements Env, PrecisionEnv {
             if ((m & (1n << BigInt(spi))) !== 0n && markStackRead(b.st, f, spi)) readChanged = true;
           }
         }
-        propagatePrecision(this, b.equal, (f) => this.liveMask(b.equal, f), b.st);
+        propagatePrecision(this, b.equal, this.liveMaskFn, b.st);
       }
       if (!takePrecisionChanged() && !readChanged) break;
     }
@@ -593,7 +594,7 @@ class Verifier implements Env, PrecisionEnv {
         this.insnIdx = i + 1 + p.off[i];
         return 'next';
       }
-      const next = checkCondJmp(this, i, this.condPush, this.condLiveMask, this.condRecord);
+      const next = checkCondJmp(this, i, this.condPush, this.liveMaskFn, this.condRecord);
       if (log.enabled) this.printInsnState(i);
       this.insnIdx = next;
       return 'next';
@@ -742,7 +743,7 @@ class Verifier implements Env, PrecisionEnv {
     }
     let list = this.explored[insnIdx];
     let statesCnt = 0;
-    const liveCur = (f: number) => this.liveMask(cur, f);
+    const liveCur = this.liveMaskFn;
     if (list !== undefined) {
       for (let k = 0; k < list.states.length; k++) {
         const sl = list.states[k];
@@ -788,7 +789,7 @@ class Verifier implements Env, PrecisionEnv {
             for (let spi = 0; spi < 64; spi++) if ((m & (1n << BigInt(spi))) !== 0n) markStackRead(cur, f, spi);
           }
           if (this.jmpPoint[insnIdx] !== 0) this.pushJmpHistory(0, null);
-          propagatePrecision(this, sl, (f) => this.liveMask(sl, f));
+          propagatePrecision(this, sl, this.liveMaskFn);
           if (loop) this.addSccBackedge(sl, insnIdx);
           return true;
         }
