@@ -32,7 +32,7 @@ import { computeLiveRegs, liveRegsTable } from './liveness.js';
 import { BPF_LOG_LEVEL2, BPF_LOG_STATS, Scratch, VLog, statsLine, verifierStateStr, vlogAlignment } from './log.js';
 import { IdMap, regsafe, statesEqual, type Exactness } from './prune.js';
 import {
-  INSN_F_STACK_ACCESS, INSN_F_SPI_SHIFT, markAllScalarsImprecise, markAllScalarsPrecise, markChainPrecision, propagatePrecision,
+  INSN_F_STACK_ACCESS, INSN_F_SPI_SHIFT, backtrackTouchMasks, markAllScalarsImprecise, markAllScalarsPrecise, markChainPrecision, propagatePrecision,
   takePrecisionChanged,
   type PrecisionEnv,
 } from './precision.js';
@@ -104,6 +104,7 @@ class Verifier implements Env, PrecisionEnv {
   patches: VerifyResult['ldImm64'] = [];
   readonly limit: number;
   readonly idmap = new IdMap();
+  readonly backtrackTouch: Uint32Array;
   readonly scalarMemo: ScalarMemo;
 
   // do_check bookkeeping
@@ -165,6 +166,7 @@ class Verifier implements Env, PrecisionEnv {
     this.auxPtrType = new Array(this.prog.length);
     this.unknown = unknownScalar(false);
     this.scalarMemo = new ScalarMemo(this.prog.length);
+    this.backtrackTouch = backtrackTouchMasks(this.prog);
   }
 
   // ------------------------------------------------------------ precision
