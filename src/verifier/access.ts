@@ -115,8 +115,21 @@ function checkMemBounds(env: Env, reg: Reg, regno: number, off: number, size: nu
   return false;
 }
 
+const MAX_VAR_OFF = BigInt(BPF_MAX_VAR_OFF);
+
 /** check_mem_region_access: every possible value of the pointer's variable part stays in range. */
 export function checkMemRegionAccess(env: Env, regno: number, reg: Reg, off: number, size: number, memSize: number, zeroOk: boolean): void {
+  if (reg.smin >= 0n && reg.smin < MAX_VAR_OFF && reg.umax < MAX_VAR_OFF) {
+    // The usual case, in numbers: both bounds are small and the minimum is not negative, so the
+    // checks below reduce to the two range checks (smin + off cannot wrap as an int).
+    if (!checkMemBounds(env, reg, regno, Number(reg.smin) + off, size, memSize, zeroOk)) {
+      fail(env.log, ERRNO.EACCES, `R${regno} min value is outside of the allowed memory range\n`);
+    }
+    if (!checkMemBounds(env, reg, regno, Number(reg.umax) + off, size, memSize, zeroOk)) {
+      fail(env.log, ERRNO.EACCES, `R${regno} max value is outside of the allowed memory range\n`);
+    }
+    return;
+  }
   if (reg.smin < 0n && (reg.smin === S64_MIN || BigInt(off) + reg.smin !== BigInt((off + Number(reg.smin)) | 0) ||
       reg.smin + BigInt(off) < 0n)) {
     fail(env.log, ERRNO.EACCES, `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.\n`);
@@ -125,7 +138,7 @@ export function checkMemRegionAccess(env: Env, regno: number, reg: Reg, off: num
   if (!checkMemBounds(env, reg, regno, Number(BigInt.asIntN(32, reg.smin + BigInt(off))), size, memSize, zeroOk)) {
     fail(env.log, ERRNO.EACCES, `R${regno} min value is outside of the allowed memory range\n`);
   }
-  if (reg.umax >= BigInt(BPF_MAX_VAR_OFF)) {
+  if (reg.umax >= MAX_VAR_OFF) {
     fail(env.log, ERRNO.EACCES, `R${regno} unbounded memory access, make sure to bounds check any such access\n`);
   }
   if (!checkMemBounds(env, reg, regno, Number(reg.umax) + off, size, memSize, zeroOk)) {

@@ -45,11 +45,13 @@ const OPS: readonly (AluName | 'neg' | 'end' | null)[] = [
   'add', 'sub', 'mul', 'div', 'or', 'and', 'lsh', 'rsh', 'neg', 'mod', 'xor', 'mov', 'arsh', 'end',
 ];
 
+const MAX_VAR_OFF = BigInt(BPF_MAX_VAR_OFF);
+
 /** check_reg_sane_offset. */
 function checkRegSaneOffset(env: Env, reg: Reg, ptrStr: string): void {
   const known = tnumIsConst(reg.varOff);
-  const val = BigInt.asIntN(64, reg.varOff.value);
-  const lim = BigInt(BPF_MAX_VAR_OFF);
+  const lim = MAX_VAR_OFF;
+  const val = known ? BigInt.asIntN(64, reg.varOff.value) : 0n;
   if (known && (val >= lim || val <= -lim)) {
     fail(env.log, ERRNO.EINVAL, `math between ${ptrStr} pointer and ${val} is not allowed\n`);
   }
@@ -63,6 +65,9 @@ function checkRegSaneOffset(env: Env, reg: Reg, ptrStr: string): void {
     fail(env.log, ERRNO.EINVAL, `value ${reg.smin} makes ${ptrStr} pointer be out of bounds\n`);
   }
 }
+
+/** Offsets below this add to a pointer's int offset exactly as numbers. */
+const SMALL = 1n << 40n;
 
 function addOvf(a: bigint, b: bigint, lo: bigint, hi: bigint): bigint | null {
   const r = a + b;
@@ -103,9 +108,11 @@ function adjustPtr(env: Env, dstno: number, op: AluName, alu64: boolean, ptr: Re
   const sminVal = offReg.smin, smaxVal = offReg.smax, uminVal = offReg.umin, umaxVal = offReg.umax;
   switch (op) {
     case 'add': {
-      const sum = BigInt(ptr.off) + sminVal;
-      if (known && sum === BigInt.asIntN(32, sum)) {
-        d.off = Number(sum);
+      // A known offset folds into the fixed one when the sum is an int. With |smin| > 2^40 it
+      // cannot be (ptr.off is an int); otherwise the sum is exact as a number.
+      const sum = sminVal >= -SMALL && sminVal <= SMALL ? ptr.off + Number(sminVal) : null;
+      if (known && sum !== null && sum === (sum | 0)) {
+        d.off = sum;
         break;
       }
       const smin = addOvf(ptr.smin, sminVal, S64_MIN, S64_MAX), smax = addOvf(ptr.smax, smaxVal, S64_MIN, S64_MAX);
