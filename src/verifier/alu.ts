@@ -152,8 +152,11 @@ function adjustPtr(env: Env, dstno: number, op: AluName, alu64: boolean, ptr: Re
   setReg(env, dstno, d);
 }
 
-/** adjust_reg_min_max_vals. */
-function adjustRegMinMax(env: Env, i: number, op: AluName, alu64: boolean, srcX: boolean): void {
+/**
+ * adjust_reg_min_max_vals. Returns true when the result is a scalar whose bounds were already
+ * sanity-checked (reg_bounds_sanity_check), false when the caller must check them.
+ */
+function adjustRegMinMax(env: Env, i: number, op: AluName, alu64: boolean, srcX: boolean): boolean {
   const p = env.prog;
   const dstno = p.dst[i];
   const regs = curRegs(env);
@@ -164,26 +167,26 @@ function adjustRegMinMax(env: Env, i: number, op: AluName, alu64: boolean, srcX:
     src = regs[p.src[i]];
     if (src.type !== 'scalar') {
       if (dst.type !== 'scalar') {
-        if (op === 'sub' && env.allowPtrLeaks) { setReg(env, dstno, unknownFor(env)); return; }
+        if (op === 'sub' && env.allowPtrLeaks) { setReg(env, dstno, unknownFor(env)); return false; }
         fail(env.log, ERRNO.EACCES, `R${dstno} pointer ${ALU_STR[op]} pointer prohibited\n`);
       }
       env.markPrecise(dstno);
       adjustPtr(env, dstno, op, alu64, src, curRegs(env)[dstno], true);
-      return;
+      return false;
     }
     if (ptr !== null) {
       env.markPrecise(p.src[i]);
       adjustPtr(env, dstno, op, alu64, ptr, curRegs(env)[p.src[i]], false);
-      return;
+      return false;
     }
     if (dst.precise) env.markPrecise(p.src[i]);
     src = curRegs(env)[p.src[i]];
   } else {
     src = knownScalarImm(p.imm[i]);
-    if (ptr !== null) { adjustPtr(env, dstno, op, alu64, ptr, src, false); return; }
+    if (ptr !== null) { adjustPtr(env, dstno, op, alu64, ptr, src, false); return false; }
   }
   const before = curRegs(env)[dstno];
-  // The result, unlinked (id = off = 0).
+  // The result, unlinked (id = off = 0), its bounds sanity-checked.
   const r = env.scalarMemo.aluResult(i, before, src, op, !alu64);
   // Remember `rX = rY + K` so a later bounds check on rY also bounds rX (linked registers).
   if (env.bpfCapable && op === 'add' && alu64 && before.id !== 0 && tnumIsConst(src.varOff) &&
@@ -192,9 +195,10 @@ function adjustRegMinMax(env: Env, i: number, op: AluName, alu64: boolean, srcX:
     d.id = (before.id | BPF_ADD_CONST) >>> 0;
     d.off = Number(src.varOff.value);
     setReg(env, dstno, d);
-    return;
+    return true;
   }
   setReg(env, dstno, r);
+  return true;
 }
 
 /** check_alu_op. */
@@ -248,7 +252,7 @@ export function checkAluOp(env: Env, i: number): void {
     }
     checkRegArg(env, dstno, 'dst_no_mark');
     const op: AluName = signedVariant ? (opName === 'div' ? 'sdiv' : 'smod') : opName;
-    adjustRegMinMax(env, i, op, alu64, srcX);
+    if (adjustRegMinMax(env, i, op, alu64, srcX)) return;
   }
   const r = curRegs(env)[dstno];
   if (r.type === 'scalar' && !boundsSane(r)) {

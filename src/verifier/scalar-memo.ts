@@ -13,7 +13,9 @@
  * states already share them freely. Operands are kept by reference for the same reason.
  */
 import type { AluName } from '../isa/ops.js';
-import { adjustScalar, boundsSane, markRegUnbounded, refineCondOp, regBoundsSync, type CondOp } from './ranges.js';
+import {
+  adjustScalar, boundsSane, markRegUnbounded, markUnknownBounds, refineCondOp, regBoundsSync, type CondOp,
+} from './ranges.js';
 import { NOT_INIT, mutable, type MutReg, type Reg } from './regs.js';
 
 /** Same tnum and bounds (the value part, all the abstract domain reads). */
@@ -76,7 +78,8 @@ export class ScalarMemo {
 
   /**
    * Instruction `i`'s `dst <op>= src` on two scalars (src may be an immediate's fake register): a
-   * copy of `dst` with the value adjustScalar computes and the link (id, off) cleared.
+   * copy of `dst` with the value adjustScalar computes and the link (id, off) cleared, its bounds
+   * then sanity-checked (reg_bounds_sanity_check: bounds that contradict each other are forgotten).
    */
   aluResult(i: number, dst: Reg, src: Reg, op: AluName, alu32: boolean): Reg {
     let e = this.alu[i];
@@ -87,6 +90,7 @@ export class ScalarMemo {
     d.id = 0;
     d.off = 0;
     adjustScalar(d, src, op, alu32);
+    if (!boundsSane(d)) markUnknownBounds(d);
     if (e === undefined) this.alu[i] = e = new AluEntry();
     e.op = op; e.alu32 = alu32; e.dst = dst; e.src = src; e.out = d;
     return d;

@@ -96,8 +96,8 @@ export function copyFunc(f: FuncState): FuncState {
   return { regs: f.regs.slice(), stack: f.stack.slice(), frameno: f.frameno, callsite: f.callsite, subprogno: f.subprogno };
 }
 
-/** copy_verifier_state. */
-export function copyState(s: VState): VState {
+/** copy_verifier_state; `jmpHistory` is the copy's history (by default a copy of the original's). */
+export function copyState(s: VState, jmpHistory?: JmpHistoryEntry[]): VState {
   return {
     frames: s.frames.slice(0, s.curframe + 1).map(copyFunc),
     curframe: s.curframe,
@@ -109,7 +109,7 @@ export function copyState(s: VState): VState {
     firstInsnIdx: s.firstInsnIdx,
     lastInsnIdx: s.lastInsnIdx,
     // Entries are never edited once another state may hold them (see pushJmpHistory).
-    jmpHistory: s.jmpHistory.slice(),
+    jmpHistory: jmpHistory ?? s.jmpHistory.slice(),
     mayGotoDepth: s.mayGotoDepth,
     missCnt: 0,
     hitCnt: 0,

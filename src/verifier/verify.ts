@@ -815,7 +815,8 @@ class Verifier implements Env, PrecisionEnv {
     this.prevJmpsProcessed = this.jmpsProcessed;
     this.prevInsnProcessed = this.insnProcessed;
     if (this.bpfCapable) markAllScalarsImprecise(cur);
-    const saved = copyState(cur);
+    // The checkpoint keeps the history of the segment that led to it; the current state starts anew.
+    const saved = copyState(cur, cur.jmpHistory);
     saved.insnIdx = insnIdx;
     saved.stackRead = saved.stackRead.map(() => 0n);
     cur.stackWritten = cur.stackWritten.map(() => 0n);
