@@ -16,7 +16,7 @@ import { BPF_MAX_VAR_OFF } from './ldimm64.js';
 import { coerceRegToSize, coerceRegToSizeSx, regBoundsSync } from './ranges.js';
 import {
   BPF_ADD_CONST, MEM_RDONLY, NOT_INIT, PTR_MAYBE_NULL, S64_MIN, isNull, knownScalar, mutable, pointer,
-  regStr, regWidth, unknownScalar, UNKNOWN_SCALAR, UNKNOWN_SCALAR_PRECISE, type Reg, withFields,
+  regStr, regWidth, unknownScalar, UNKNOWN_SCALAR, UNKNOWN_SCALAR_PRECISE, type Reg, withFields, withLink,
 } from './regs.js';
 import {
   EMPTY_SLOT, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, growStack, isSpilledReg,
@@ -49,8 +49,8 @@ export function isPointerValue(env: Env, r: Reg): boolean {
 export function assignScalarIdBeforeMov(env: Env, r: Reg): Reg {
   if (r.type !== 'scalar') return r;
   let m = r;
-  if ((m.id & BPF_ADD_CONST) !== 0) m = withFields(m, { id: 0, off: 0 });
-  if (m.id === 0 && !tnumIsConst(m.varOff)) m = withFields(m, { id: ++env.idGen });
+  if ((m.id & BPF_ADD_CONST) !== 0) m = withLink(m, 0, 0);
+  if (m.id === 0 && !tnumIsConst(m.varOff)) m = withLink(m, ++env.idGen, m.off);
   return m;
 }
 

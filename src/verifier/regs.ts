@@ -107,6 +107,14 @@ export function withPrecise(r: Reg, precise: boolean): Reg {
   return m;
 }
 
+/** A copy of `r` with its scalar link (id, off) replaced (every register move may give one). */
+export function withLink(r: Reg, id: number, off: number): Reg {
+  const m = mutable(r);
+  m.id = id;
+  m.off = off;
+  return m;
+}
+
 /** An unknown scalar (__mark_reg_unknown; precise for unprivileged loaders as in Linux). */
 export const UNKNOWN_SCALAR: Reg = withFields(BASE, { type: 'scalar' });
 export const UNKNOWN_SCALAR_PRECISE: Reg = withFields(UNKNOWN_SCALAR, { precise: true });
