@@ -98,8 +98,10 @@ export function copyFunc(f: FuncState): FuncState {
 
 /** copy_verifier_state; `jmpHistory` is the copy's history (by default a copy of the original's). */
 export function copyState(s: VState, jmpHistory?: JmpHistoryEntry[]): VState {
+  const frames: FuncState[] = [];
+  for (let i = 0; i <= s.curframe; i++) frames.push(copyFunc(s.frames[i]));
   return {
-    frames: s.frames.slice(0, s.curframe + 1).map(copyFunc),
+    frames,
     curframe: s.curframe,
     refs: s.refs,
     activeRcuLocks: s.activeRcuLocks,
