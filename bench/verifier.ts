@@ -6,7 +6,7 @@
  *    baseline verified them (a SYSCALL program whose r1 points at a map value holding the buffer,
  *    r2 = its length), next to the kernel's own time for the same programs.
  *
- *   npm run bench:verifier -- [--runs N] [--json]
+ *   npm run bench:verifier -- [--runs N] [--json] [--only fixtures|corpus|kernel] [--program NAME_kernel]
  *
  * The kernel figures (processed instructions and BPF_PROG_LOAD wall time at log level 0) were
  * measured on the reference VM (Linux 6.18, 2 vCPU EPYC Zen 4) through test/oracle with the very
@@ -130,16 +130,20 @@ function main(): number {
   const json = process.argv.includes('--json');
   const report: Record<string, unknown> = {};
   let failed = false;
+  // --only PART times one part (fixtures, corpus or kernel); the others are skipped.
+  const onlyAt = process.argv.indexOf('--only');
+  const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : null;
+  const want = (part: string): boolean => only === null || only === part;
 
   // Fixtures.
-  const fixtures = fixtureJobs();
-  const fx = measure(fixtures, runs, arg('--warmup', 15));
+  const fixtures = want('fixtures') ? fixtureJobs() : [];
+  const fx = want('fixtures') ? measure(fixtures, runs, arg('--warmup', 15)) : { processed: 0, ms: 0, ok: true, perJob: [] };
   if (!fx.ok) failed = true;
   report.fixtures = { programs: fixtures.length, processed_insns: fx.processed, ms: fx.ms, insns_per_s: Math.round(fx.processed / fx.ms * 1000) };
 
   // Corpus (read as data; the 1M-limit loop cases are timed separately).
   const labelsPath = join(ROOT, 'test', 'verifier', 'corpus', 'labels.jsonl');
-  const cases = existsSync(labelsPath) ? readFileSync(labelsPath, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { id: string; kernel: { processed_insns: number | null } }) : [];
+  const cases = want('corpus') && existsSync(labelsPath) ? readFileSync(labelsPath, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { id: string; kernel: { processed_insns: number | null } }) : [];
   const light = cases.filter((c) => (c.kernel.processed_insns ?? 0) <= 100_000);
   const heavy = cases.filter((c) => (c.kernel.processed_insns ?? 0) > 100_000);
   const timeCases = (list: typeof cases): Measured => {
@@ -148,7 +152,7 @@ function main(): number {
     for (const c of list) processed += runBatchCase(c, { logLevel: 0, tailLines: 0 }).processed_insns;
     return { processed, ms: performance.now() - t0, ok: true };
   };
-  timeCases(light.slice(0, 500)); // warm-up
+  if (light.length > 0) timeCases(light.slice(0, 500)); // warm-up
   const cl = timeCases(light);
   const ch = timeCases(heavy);
   report.corpus = {
@@ -159,7 +163,10 @@ function main(): number {
 
   // The `_kernel` bench programs next to the kernel.
   const benchRows: Array<Record<string, unknown>> = [];
-  for (const b of KERNEL_BASELINE) {
+  // --program NAME times one `_kernel` program (e.g. under --cpu-prof).
+  const progAt = process.argv.indexOf('--program');
+  const kernelJobs = KERNEL_BASELINE.filter((b) => progAt < 0 || b.name === process.argv[progAt + 1]);
+  for (const b of want('kernel') ? kernelJobs : []) {
     const m = measure([benchJob(b.name, b.len)], Math.max(1, Math.min(runs, 3)));
     const same = m.processed === b.processed;
     if (!m.ok || !same) failed = true;
@@ -175,15 +182,19 @@ function main(): number {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   } else {
     const out: string[] = [];
-    out.push(`fixtures: ${fixtures.length} programs, ${fx.processed} processed insns in ${fx.ms.toFixed(1)} ms (median of ${runs}): ${rate(fx.processed, fx.ms)}`);
-    for (let k = 0; k < fixtures.length; k++) {
-      const j = fx.perJob[k];
-      out.push(`  ${fixtures[k].name.padEnd(48)} ${String(j.processed).padStart(6)} insns ${j.ms.toFixed(2).padStart(8)} ms ${j.ok ? '' : 'REJECTED'}`);
+    if (want('fixtures')) {
+      out.push(`fixtures: ${fixtures.length} programs, ${fx.processed} processed insns in ${fx.ms.toFixed(1)} ms (median of ${runs}): ${rate(fx.processed, fx.ms)}`);
+      for (let k = 0; k < fixtures.length; k++) {
+        const j = fx.perJob[k];
+        out.push(`  ${fixtures[k].name.padEnd(48)} ${String(j.processed).padStart(6)} insns ${j.ms.toFixed(2).padStart(8)} ms ${j.ok ? '' : 'REJECTED'}`);
+      }
     }
-    out.push(`corpus: ${light.length} cases, ${cl.processed} processed insns in ${cl.ms.toFixed(0)} ms: ${rate(cl.processed, cl.ms)}, ${Math.round(light.length / cl.ms * 1000)} cases/s`);
-    out.push(`corpus (1M-limit loop cases): ${heavy.length} cases, ${ch.processed} processed insns in ${ch.ms.toFixed(0)} ms: ${rate(ch.processed, ch.ms)}`);
-    out.push('_kernel bench programs (SYSCALL, r1 = map value buffer):');
-    out.push('  program               processed  (kernel)     bpfsim ms  kernel ms   bpfsim rate       kernel rate       speed vs kernel');
+    if (want('corpus')) {
+      out.push(`corpus: ${light.length} cases, ${cl.processed} processed insns in ${cl.ms.toFixed(0)} ms: ${rate(cl.processed, cl.ms)}, ${Math.round(light.length / cl.ms * 1000)} cases/s`);
+      out.push(`corpus (1M-limit loop cases): ${heavy.length} cases, ${ch.processed} processed insns in ${ch.ms.toFixed(0)} ms: ${rate(ch.processed, ch.ms)}`);
+    }
+    if (want('kernel')) out.push('_kernel bench programs (SYSCALL, r1 = map value buffer):');
+    if (want('kernel')) out.push('  program               processed  (kernel)     bpfsim ms  kernel ms   bpfsim rate       kernel rate       speed vs kernel');
     for (const r of benchRows) {
       out.push(`  ${String(r.program).padEnd(21)} ${String(r.processed_insns).padStart(9)}  (${r.same_count ? 'same' : `kernel ${r.kernel_processed_insns}`}) ` +
         `${String(r.ms).padStart(11)} ${String(r.kernel_ms).padStart(10)}   ${rate(r.processed_insns as number, r.ms as number).padEnd(17)} ` +

@@ -16,7 +16,7 @@ import { BPF_MAX_VAR_OFF } from './ldimm64.js';
 import { coerceRegToSize, coerceRegToSizeSx, regBoundsSync } from './ranges.js';
 import {
   BPF_ADD_CONST, MEM_RDONLY, NOT_INIT, PTR_MAYBE_NULL, S64_MIN, isNull, knownScalar, mutable, pointer,
-  regStr, regWidth, unknownScalar, UNKNOWN_SCALAR, UNKNOWN_SCALAR_PRECISE, type Reg, withFields,
+  regStr, regWidth, unknownScalar, UNKNOWN_SCALAR, UNKNOWN_SCALAR_PRECISE, type Reg, withFields, withLink,
 } from './regs.js';
 import {
   EMPTY_SLOT, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, growStack, isSpilledReg,
@@ -49,8 +49,8 @@ export function isPointerValue(env: Env, r: Reg): boolean {
 export function assignScalarIdBeforeMov(env: Env, r: Reg): Reg {
   if (r.type !== 'scalar') return r;
   let m = r;
-  if ((m.id & BPF_ADD_CONST) !== 0) m = withFields(m, { id: 0, off: 0 });
-  if (m.id === 0 && !tnumIsConst(m.varOff)) m = withFields(m, { id: ++env.idGen });
+  if ((m.id & BPF_ADD_CONST) !== 0) m = withLink(m, 0, 0);
+  if (m.id === 0 && !tnumIsConst(m.varOff)) m = withLink(m, ++env.idGen, m.off);
   return m;
 }
 
@@ -115,8 +115,21 @@ function checkMemBounds(env: Env, reg: Reg, regno: number, off: number, size: nu
   return false;
 }
 
+const MAX_VAR_OFF = BigInt(BPF_MAX_VAR_OFF);
+
 /** check_mem_region_access: every possible value of the pointer's variable part stays in range. */
 export function checkMemRegionAccess(env: Env, regno: number, reg: Reg, off: number, size: number, memSize: number, zeroOk: boolean): void {
+  if (reg.smin >= 0n && reg.smin < MAX_VAR_OFF && reg.umax < MAX_VAR_OFF) {
+    // The usual case, in numbers: both bounds are small and the minimum is not negative, so the
+    // checks below reduce to the two range checks (smin + off cannot wrap as an int).
+    if (!checkMemBounds(env, reg, regno, Number(reg.smin) + off, size, memSize, zeroOk)) {
+      fail(env.log, ERRNO.EACCES, `R${regno} min value is outside of the allowed memory range\n`);
+    }
+    if (!checkMemBounds(env, reg, regno, Number(reg.umax) + off, size, memSize, zeroOk)) {
+      fail(env.log, ERRNO.EACCES, `R${regno} max value is outside of the allowed memory range\n`);
+    }
+    return;
+  }
   if (reg.smin < 0n && (reg.smin === S64_MIN || BigInt(off) + reg.smin !== BigInt((off + Number(reg.smin)) | 0) ||
       reg.smin + BigInt(off) < 0n)) {
     fail(env.log, ERRNO.EACCES, `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.\n`);
@@ -125,7 +138,7 @@ export function checkMemRegionAccess(env: Env, regno: number, reg: Reg, off: num
   if (!checkMemBounds(env, reg, regno, Number(BigInt.asIntN(32, reg.smin + BigInt(off))), size, memSize, zeroOk)) {
     fail(env.log, ERRNO.EACCES, `R${regno} min value is outside of the allowed memory range\n`);
   }
-  if (reg.umax >= BigInt(BPF_MAX_VAR_OFF)) {
+  if (reg.umax >= MAX_VAR_OFF) {
     fail(env.log, ERRNO.EACCES, `R${regno} unbounded memory access, make sure to bounds check any such access\n`);
   }
   if (!checkMemBounds(env, reg, regno, Number(reg.umax) + off, size, memSize, zeroOk)) {

@@ -12,11 +12,11 @@ import { curRegs, setReg, type Env } from './context.js';
 import { fail } from './errors.js';
 import { BPF_MAX_VAR_OFF } from './ldimm64.js';
 import {
-  adjustScalar, boundsSane, byteSwapScalar, coerceRegToSizeSx, coerceSubregToSizeSx, markReg32Unbounded,
+  boundsSane, byteSwapScalar, coerceRegToSizeSx, coerceSubregToSizeSx, markReg32Unbounded,
   markUnknownBounds, negScalar, regBoundsSync, zext32To64,
 } from './ranges.js';
 import {
-  BPF_ADD_CONST, NOT_INIT, PTR_MAYBE_NULL, S64_MAX, S64_MIN, knownScalar, mutable, regStr, regWidth,
+  BPF_ADD_CONST, NOT_INIT, PTR_MAYBE_NULL, S64_MAX, S64_MIN, knownScalar, knownScalarImm, mutable, regStr, regWidth,
   type MutReg, type Reg,
 } from './regs.js';
 import { U64, tnumAdd, tnumIsConst, tnumSub } from './tnum.js';
@@ -45,11 +45,13 @@ const OPS: readonly (AluName | 'neg' | 'end' | null)[] = [
   'add', 'sub', 'mul', 'div', 'or', 'and', 'lsh', 'rsh', 'neg', 'mod', 'xor', 'mov', 'arsh', 'end',
 ];
 
+const MAX_VAR_OFF = BigInt(BPF_MAX_VAR_OFF);
+
 /** check_reg_sane_offset. */
 function checkRegSaneOffset(env: Env, reg: Reg, ptrStr: string): void {
   const known = tnumIsConst(reg.varOff);
-  const val = BigInt.asIntN(64, reg.varOff.value);
-  const lim = BigInt(BPF_MAX_VAR_OFF);
+  const lim = MAX_VAR_OFF;
+  const val = known ? BigInt.asIntN(64, reg.varOff.value) : 0n;
   if (known && (val >= lim || val <= -lim)) {
     fail(env.log, ERRNO.EINVAL, `math between ${ptrStr} pointer and ${val} is not allowed\n`);
   }
@@ -63,6 +65,9 @@ function checkRegSaneOffset(env: Env, reg: Reg, ptrStr: string): void {
     fail(env.log, ERRNO.EINVAL, `value ${reg.smin} makes ${ptrStr} pointer be out of bounds\n`);
   }
 }
+
+/** Offsets below this add to a pointer's int offset exactly as numbers. */
+const SMALL = 1n << 40n;
 
 function addOvf(a: bigint, b: bigint, lo: bigint, hi: bigint): bigint | null {
   const r = a + b;
@@ -103,9 +108,11 @@ function adjustPtr(env: Env, dstno: number, op: AluName, alu64: boolean, ptr: Re
   const sminVal = offReg.smin, smaxVal = offReg.smax, uminVal = offReg.umin, umaxVal = offReg.umax;
   switch (op) {
     case 'add': {
-      const sum = BigInt(ptr.off) + sminVal;
-      if (known && sum === BigInt.asIntN(32, sum)) {
-        d.off = Number(sum);
+      // A known offset folds into the fixed one when the sum is an int. With |smin| > 2^40 it
+      // cannot be (ptr.off is an int); otherwise the sum is exact as a number.
+      const sum = sminVal >= -SMALL && sminVal <= SMALL ? ptr.off + Number(sminVal) : null;
+      if (known && sum !== null && sum === (sum | 0)) {
+        d.off = sum;
         break;
       }
       const smin = addOvf(ptr.smin, sminVal, S64_MIN, S64_MAX), smax = addOvf(ptr.smax, smaxVal, S64_MIN, S64_MAX);
@@ -145,8 +152,11 @@ function adjustPtr(env: Env, dstno: number, op: AluName, alu64: boolean, ptr: Re
   setReg(env, dstno, d);
 }
 
-/** adjust_reg_min_max_vals. */
-function adjustRegMinMax(env: Env, i: number, op: AluName, alu64: boolean, srcX: boolean): void {
+/**
+ * adjust_reg_min_max_vals. Returns true when the result is a scalar whose bounds were already
+ * sanity-checked (reg_bounds_sanity_check), false when the caller must check them.
+ */
+function adjustRegMinMax(env: Env, i: number, op: AluName, alu64: boolean, srcX: boolean): boolean {
   const p = env.prog;
   const dstno = p.dst[i];
   const regs = curRegs(env);
@@ -157,38 +167,38 @@ function adjustRegMinMax(env: Env, i: number, op: AluName, alu64: boolean, srcX:
     src = regs[p.src[i]];
     if (src.type !== 'scalar') {
       if (dst.type !== 'scalar') {
-        if (op === 'sub' && env.allowPtrLeaks) { setReg(env, dstno, unknownFor(env)); return; }
+        if (op === 'sub' && env.allowPtrLeaks) { setReg(env, dstno, unknownFor(env)); return false; }
         fail(env.log, ERRNO.EACCES, `R${dstno} pointer ${ALU_STR[op]} pointer prohibited\n`);
       }
       env.markPrecise(dstno);
       adjustPtr(env, dstno, op, alu64, src, curRegs(env)[dstno], true);
-      return;
+      return false;
     }
     if (ptr !== null) {
       env.markPrecise(p.src[i]);
       adjustPtr(env, dstno, op, alu64, ptr, curRegs(env)[p.src[i]], false);
-      return;
+      return false;
     }
     if (dst.precise) env.markPrecise(p.src[i]);
     src = curRegs(env)[p.src[i]];
   } else {
-    src = knownScalar(BigInt(p.imm[i]));
-    if (ptr !== null) { adjustPtr(env, dstno, op, alu64, ptr, src, false); return; }
+    src = knownScalarImm(p.imm[i]);
+    if (ptr !== null) { adjustPtr(env, dstno, op, alu64, ptr, src, false); return false; }
   }
-  const d = mutable(curRegs(env)[dstno]);
-  adjustScalar(d, src, op, !alu64);
+  const before = curRegs(env)[dstno];
+  // The result, unlinked (id = off = 0), its bounds sanity-checked.
+  const r = env.scalarMemo.aluResult(i, before, src, op, !alu64);
   // Remember `rX = rY + K` so a later bounds check on rY also bounds rX (linked registers).
-  if (env.bpfCapable && op === 'add' && alu64 && d.id !== 0 && tnumIsConst(src.varOff)) {
-    const val = src.varOff.value;
-    if ((d.id & BPF_ADD_CONST) !== 0 || val > 0x7fffffffn) { d.off = 0; d.id = 0; } else {
-      d.id = (d.id | BPF_ADD_CONST) >>> 0;
-      d.off = Number(val);
-    }
-  } else {
-    d.id = 0;
-    d.off = 0;
+  if (env.bpfCapable && op === 'add' && alu64 && before.id !== 0 && tnumIsConst(src.varOff) &&
+      (before.id & BPF_ADD_CONST) === 0 && src.varOff.value <= 0x7fffffffn) {
+    const d = mutable(r);
+    d.id = (before.id | BPF_ADD_CONST) >>> 0;
+    d.off = Number(src.varOff.value);
+    setReg(env, dstno, d);
+    return true;
   }
-  setReg(env, dstno, d);
+  setReg(env, dstno, r);
+  return true;
 }
 
 /** check_alu_op. */
@@ -242,7 +252,7 @@ export function checkAluOp(env: Env, i: number): void {
     }
     checkRegArg(env, dstno, 'dst_no_mark');
     const op: AluName = signedVariant ? (opName === 'div' ? 'sdiv' : 'smod') : opName;
-    adjustRegMinMax(env, i, op, alu64, srcX);
+    if (adjustRegMinMax(env, i, op, alu64, srcX)) return;
   }
   const r = curRegs(env)[dstno];
   if (r.type === 'scalar' && !boundsSane(r)) {
@@ -274,7 +284,7 @@ function checkMov(env: Env, i: number, alu64: boolean, srcX: boolean): void {
   checkRegArg(env, dstno, 'dst_no_mark');
   const regs = curRegs(env);
   if (!srcX) {
-    setReg(env, dstno, knownScalar(alu64 ? BigInt(imm) : BigInt(imm >>> 0)));
+    setReg(env, dstno, alu64 || imm >= 0 ? knownScalarImm(imm) : knownScalar(BigInt(imm >>> 0)));
     return;
   }
   let src = regs[srcno];

@@ -14,14 +14,14 @@ import { curRegs, type Env } from './context.js';
 import { fail } from './errors.js';
 import { BPF_MAP_TYPE } from './kernel-names.js';
 import {
-  boundsSane, flipOp, isRegConst, isScalarBranchTaken, markRegUnbounded, refineCondOp, regBoundsSync,
-  regConstValue, revOp, type CondOp,
+  flipOp, isRegConst, isScalarBranchTaken, refineCondOp, regBoundsSync, regConstValue, revOp, type CondOp,
 } from './ranges.js';
 import {
-  AT_PKT_END, BEYOND_PKT_END, BPF_ADD_CONST, PTR_MAYBE_NULL, isPktPointer, knownScalar, mutable,
-  type MutReg, type Reg, withFields,
+  AT_PKT_END, BEYOND_PKT_END, BPF_ADD_CONST, PTR_MAYBE_NULL, isPktPointer, knownScalar, knownScalarImm, mutable,
+  type Reg, withFields,
 } from './regs.js';
 import { mapAllRegs, type LinkedReg, type VState } from './state.js';
+import { sanitize, type ScalarMemo } from './scalar-memo.js';
 import { tnumEqualsConst } from './tnum.js';
 import { adjustScalar } from './ranges.js';
 
@@ -78,30 +78,37 @@ export function isBranchTaken(r1: Reg, r2: Reg, op: CondOp, jmp32: boolean): num
   return isScalarBranchTaken(r1, r2, op, jmp32);
 }
 
-/** Fix up a register whose bounds the refinement made contradictory (reg_bounds_sanity_check). */
-function sanitize(r: MutReg): MutReg {
-  if (!boundsSane(r)) markRegUnbounded(r);
-  return r;
-}
-
-/** reg_set_min_max: refine both operands in both successor states. */
+/** reg_set_min_max: refine both operands in both successor states (instruction `i`). */
 function regSetMinMax(
-  trueRegs: Reg[], falseRegs: Reg[], dstno: number, srcno: number, fakeSrc: Reg | null, op: CondOp, jmp32: boolean,
+  memo: ScalarMemo, i: number, trueRegs: Reg[], falseRegs: Reg[], dstno: number, srcno: number, fakeSrc: Reg | null,
+  op: CondOp, jmp32: boolean,
 ): void {
   const fd = falseRegs[dstno], fs = fakeSrc ?? falseRegs[srcno];
   if (fd.type !== 'scalar' || fs.type !== 'scalar') return;
-  const td = mutable(trueRegs[dstno]), ts = mutable(fakeSrc ?? trueRegs[srcno]);
-  refineCondOp(td, ts, op, jmp32);
-  regBoundsSync(td);
-  const fdm = mutable(fd), fsm = mutable(fs);
+  const td = trueRegs[dstno], ts = fakeSrc ?? trueRegs[srcno];
+  if (td === fd && ts === fs) {
+    // Both successors start from the same operands (the pushed state was just copied).
+    const r = memo.condResult(i, td, ts, fakeSrc !== null, op, revOp(op), jmp32);
+    trueRegs[dstno] = r.trueDst;
+    falseRegs[dstno] = r.falseDst;
+    if (fakeSrc === null) {
+      trueRegs[srcno] = r.trueSrc;
+      falseRegs[srcno] = r.falseSrc;
+    }
+    return;
+  }
+  const tdm = mutable(td), tsm = mutable(ts), fdm = mutable(fd), fsm = mutable(fs);
+  refineCondOp(tdm, tsm, op, jmp32);
+  regBoundsSync(tdm);
   refineCondOp(fdm, fsm, revOp(op), jmp32);
   regBoundsSync(fdm);
-  // The immediate's fake register is discarded: no need to bring its bounds back in sync.
-  if (fakeSrc === null) { regBoundsSync(ts); regBoundsSync(fsm); }
-  trueRegs[dstno] = sanitize(td);
+  trueRegs[dstno] = sanitize(tdm);
   falseRegs[dstno] = sanitize(fdm);
+  // The immediate's fake register is discarded: no need to bring its bounds back in sync.
   if (fakeSrc === null) {
-    trueRegs[srcno] = sanitize(ts);
+    regBoundsSync(tsm);
+    regBoundsSync(fsm);
+    trueRegs[srcno] = sanitize(tsm);
     falseRegs[srcno] = sanitize(fsm);
   }
 }
@@ -113,7 +120,9 @@ const LINKED_REGS_MAX = 6;
  * collect_linked_regs: scalars sharing `id`, in Linux's order (frames from the innermost, live
  * registers then spilled slots), at most LINKED_REGS_MAX.
  */
-export function collectLinkedRegs(st: VState, id: number, liveMask: (frame: number) => number, out: LinkedReg[]): void {
+export function collectLinkedRegs(
+  st: VState, id: number, liveMask: (st: VState, frame: number) => number, out: LinkedReg[],
+): void {
   const base = id & ~BPF_ADD_CONST;
   const push = (e: LinkedReg) => {
     if (out.length >= LINKED_REGS_MAX) return;
@@ -122,7 +131,7 @@ export function collectLinkedRegs(st: VState, id: number, liveMask: (frame: numb
   };
   for (let f = st.curframe; f >= 0; f--) {
     const fr = st.frames[f];
-    const live = liveMask(f);
+    const live = liveMask(st, f);
     for (let r = 0; r < 10; r++) {
       if ((live & (1 << r)) === 0) continue;
       const reg = fr.regs[r];
@@ -237,7 +246,7 @@ function tryMatchPktPointers(
  * state to continue at the jump target and returns it.
  */
 export function checkCondJmp(
-  env: Env, i: number, pushStack: (insnIdx: number) => VState, liveMask: (frame: number) => number,
+  env: Env, i: number, pushStack: (insnIdx: number) => VState, liveMask: (st: VState, frame: number) => number,
   recordLinked: (linked: readonly LinkedReg[], flags: number) => void,
 ): number {
   const p = env.prog;
@@ -259,7 +268,7 @@ export function checkCondJmp(
     src = regs[srcno];
   } else {
     if (srcno !== 0) fail(env.log, ERRNO.EINVAL, 'BPF_JMP/JMP32 uses reserved fields\n');
-    src = knownScalar(BigInt(p.imm[i]));
+    src = knownScalarImm(p.imm[i]);
   }
   const dst = curRegs(env)[dstno];
   // INSN_F_DST_REG_STACK / INSN_F_SRC_REG_STACK: comparisons of stack pointers are not scalars.
@@ -267,8 +276,10 @@ export function checkCondJmp(
   if (histFlags !== 0) recordLinked([], histFlags);
   const pred = isBranchTaken(dst, src, op, jmp32);
   if (pred >= 0) {
-    if (dst.type === 'scalar') env.markPrecise(dstno);
-    if (srcX && src.type === 'scalar') env.markPrecise(srcno);
+    const dstScalar = dst.type === 'scalar', srcScalar = srcX && src.type === 'scalar';
+    if (dstScalar && srcScalar) env.markPrecisePair(dstno, srcno);
+    else if (dstScalar) env.markPrecise(dstno);
+    else if (srcScalar) env.markPrecise(srcno);
     return pred === 1 ? i + p.off[i] + 1 : i + 1;
   }
   const thisSt = env.cur;
@@ -279,7 +290,7 @@ export function checkCondJmp(
   const other = pushStack(i + p.off[i] + 1);
   const otherRegs = other.frames[other.curframe].regs;
   const thisRegs = thisSt.frames[thisSt.curframe].regs;
-  regSetMinMax(otherRegs, thisRegs, dstno, srcno, srcX ? null : src, op, jmp32);
+  regSetMinMax(env.scalarMemo, i, otherRegs, thisRegs, dstno, srcno, srcX ? null : src, op, jmp32);
   if (srcX && src.type === 'scalar' && src.id !== 0) {
     syncLinkedRegs(thisSt, thisRegs[srcno], linked);
     syncLinkedRegs(other, otherRegs[srcno], linked);

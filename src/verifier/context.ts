@@ -9,6 +9,7 @@ import type { KfuncProto, MapDescriptor, VerifyRequest } from './env.js';
 import type { Scratch, VLog } from './log.js';
 import type { ProgTypeInfo } from './prog-types.js';
 import type { Reg, RegType } from './regs.js';
+import type { ScalarMemo } from './scalar-memo.js';
 import type { VState } from './state.js';
 
 export interface Env {
@@ -39,6 +40,8 @@ export interface Env {
   readonly kfuncs: Map<number, KfuncProto>;
   /** Context loads that yield packet pointers, by instruction (what convert_ctx_accesses rewrites). */
   readonly ctxPointerLoads: Map<number, 'pkt' | 'pkt_meta' | 'pkt_end'>;
+  /** Per-instruction memo of scalar ALU results and branch refinements. */
+  readonly scalarMemo: ScalarMemo;
   cur: VState;
   insnIdx: number;
   idGen: number;
@@ -46,6 +49,11 @@ export interface Env {
   maxPktOffset: number;
   /** Request precision for scalar registers of the current frame (mark_chain_precision). */
   markPrecise(regno: number): void;
+  /**
+   * markPrecise(first) then markPrecise(second) (a statically decided jump's two operands); one
+   * walk for both where the log does not show walks.
+   */
+  markPrecisePair(first: number, second: number): void;
   /** Request precision for a stack slot (by frame and spi). */
   markPreciseSlot(frameno: number, spi: number): void;
   /** Record a stack access of the current instruction for precision backtracking. */

@@ -16,7 +16,7 @@ import {
 import type { Program } from '../isa/program.js';
 import type { VLog } from './log.js';
 import { verifierStateStr } from './log.js';
-import { withFields, type Reg } from './regs.js';
+import { withPrecise, type Reg } from './regs.js';
 import { isSpilledReg, type JmpHistoryEntry, type VState } from './state.js';
 
 export const INSN_F_FRAMENO_MASK = 0x7;
@@ -91,6 +91,8 @@ function fmtRegMask(m: number): string {
 
 export interface PrecisionEnv {
   readonly prog: Program;
+  /** backtrackTouchMasks(prog), computed once per verification. */
+  readonly backtrackTouch: Uint32Array;
   readonly log: VLog;
   readonly bpfCapable: boolean;
   readonly cur: VState;
@@ -111,7 +113,7 @@ export function takePrecisionChanged(): boolean {
 function markPreciseReg(f: { regs: Reg[] }, i: number): boolean {
   const r = f.regs[i];
   if (r.type !== 'scalar' || r.precise) return false;
-  f.regs[i] = withFields(r, { precise: true });
+  f.regs[i] = withPrecise(r, true);
   noteMarked();
   return true;
 }
@@ -148,7 +150,7 @@ export function markAllScalarsPrecise(env: PrecisionEnv, st: VState): void {
       for (let j = 0; j < f.stack.length; j++) {
         const slot = f.stack[j];
         if (!isSpilledReg(slot) || slot.spilled.type !== 'scalar' || slot.spilled.precise) continue;
-        f.stack[j] = { types: slot.types, spilled: withFields(slot.spilled, { precise: true }) };
+        f.stack[j] = { types: slot.types, spilled: withPrecise(slot.spilled, true) };
         noteMarked();
         if (log.level2) log.verbose(`force_precise: frame${i}: forcing fp${-(j + 1) * 8} to be precise\n`);
       }
@@ -162,12 +164,12 @@ export function markAllScalarsImprecise(st: VState): void {
     const f = st.frames[i];
     for (let j = 0; j < 11; j++) {
       const r = f.regs[j];
-      if (r.type === 'scalar' && r.precise) f.regs[j] = withFields(r, { precise: false });
+      if (r.type === 'scalar' && r.precise) f.regs[j] = withPrecise(r, false);
     }
     for (let j = 0; j < f.stack.length; j++) {
       const slot = f.stack[j];
       if (isSpilledReg(slot) && slot.spilled.type === 'scalar' && slot.spilled.precise) {
-        f.stack[j] = { types: slot.types, spilled: withFields(slot.spilled, { precise: false }) };
+        f.stack[j] = { types: slot.types, spilled: withPrecise(slot.spilled, false) };
       }
     }
   }
@@ -267,6 +269,29 @@ function backtrackInsn(env: PrecisionEnv, idx: number, subseqIdx: number, hist: 
 }
 
 /**
+ * Per instruction, the registers whose being wanted makes backtrack_insn do anything when the
+ * instruction has no jump-history entry (and the log is not at level 2): the destination of ALU,
+ * loads and ld_imm64 (read or defined), the base register of stores (a pointer: wanting it is an
+ * error), the operands of register-register jumps, and every register for calls and exits. A walk
+ * skips an instruction that touches no wanted register of the current frame: most of a loop body.
+ */
+export function backtrackTouchMasks(p: Program): Uint32Array {
+  const touch = new Uint32Array(p.length);
+  for (let i = 0; i < p.length; i++) {
+    const code = p.code[i];
+    const cls = code & 7, op = code & 0xf0;
+    const dst = 1 << p.dst[i], src = 1 << p.src[i];
+    if (cls === BPF_ALU || cls === BPF_ALU64 || cls === BPF_LDX || cls === BPF_LD) touch[i] = dst;
+    else if (cls === BPF_STX && (code & 0xe0) === BPF_ATOMIC) touch[i] = dst | src | 1;
+    else if (cls === BPF_STX || cls === BPF_ST) touch[i] = dst;
+    else if (op === BPF_CALL || op === BPF_EXIT) touch[i] = 0xffffffff;
+    else if ((code & 0x08) !== 0 && op !== 0x00) touch[i] = dst | src;
+    else touch[i] = 0;
+  }
+  return touch;
+}
+
+/**
  * get_prev_insn_idx: the instruction executed before `i` on this path, or -1 at the state's start.
  * Consumes the history entry of `i` if it has one: the new end of the state's history is left in
  * `histEnd` (a module scalar rather than a returned object: this runs for every step of a walk).
@@ -315,13 +340,15 @@ export function markChainPrecision(env: PrecisionEnv, regMask: number, slots: Re
 }
 
 /** propagate_precision: `cur` was pruned against `old`; what `old` needed precise, `cur` needs too. */
-export function propagatePrecision(env: PrecisionEnv, old: VState, liveMask: (frame: number) => number, start: VState = env.cur): void {
+export function propagatePrecision(
+  env: PrecisionEnv, old: VState, liveMask: (st: VState, frame: number) => number, start: VState = env.cur,
+): void {
   if (!env.bpfCapable) return;
   bt.init(start.curframe);
   const log = env.log;
   for (let fr = old.curframe; fr >= 0; fr--) {
     const f = old.frames[fr];
-    const live = liveMask(fr);
+    const live = liveMask(old, fr);
     let first = true;
     for (let i = 0; i < 10; i++) {
       const r = f.regs[i];
@@ -422,14 +449,21 @@ function walk(env: PrecisionEnv, start: VState): void {
   const level2 = log.level2;
   const prog = env.prog;
   const n = prog.length;
+  const touch = env.backtrackTouch;
   for (;;) {
     histEnd = st.jmpHistory.length;
     if (level2) log.verbose(`mark_precise: frame${bt.frame}: last_idx ${lastIdx} first_idx ${firstIdx} subseq_idx ${subseqIdx} \n`);
     if (lastIdx < 0) throw new Unsupported();
     for (let i = lastIdx; ;) {
       if (skipFirst) skipFirst = false;
-      else backtrackInsn(env, i, subseqIdx, histEntry(st, histEnd, i), bt, level2);
-      if (bt.empty()) return;
+      else {
+        const hist = histEntry(st, histEnd, i);
+        // Without a history entry, an instruction touching no wanted register changes nothing.
+        if (hist !== null || level2 || (touch[i] & bt.regs[bt.frame]) !== 0) {
+          backtrackInsn(env, i, subseqIdx, hist, bt, level2);
+          if (bt.empty()) return;
+        }
+      }
       subseqIdx = i;
       const before = histEnd;
       i = prevInsnIdx(prog, st, i);
@@ -450,14 +484,14 @@ function walk(env: PrecisionEnv, start: VState): void {
         if (!bt.isReg(i, fr)) continue;
         const r = f.regs[i];
         if (r === undefined || r.type !== 'scalar' || r.precise) bt.clearReg(i, fr);
-        else { f.regs[i] = withFields(r, { precise: true }); noteMarked(); }
+        else { f.regs[i] = withPrecise(r, true); noteMarked(); }
       }
       for (let i = 0; bt.hasSlots(fr) && i < 64; i++) {
         if (!bt.isSlot(fr, i)) continue;
         if (i >= f.stack.length) throw new Unsupported();
         const slot = f.stack[i];
         if (!isSpilledReg(slot) || slot.spilled.type !== 'scalar' || slot.spilled.precise) bt.clearSlot(fr, i);
-        else { f.stack[i] = { types: slot.types, spilled: withFields(slot.spilled, { precise: true }) }; noteMarked(); }
+        else { f.stack[i] = { types: slot.types, spilled: withPrecise(slot.spilled, true) }; noteMarked(); }
       }
       if (log.level2) {
         log.verbose(`mark_precise: frame${fr}: parent state regs=${fmtRegMask(bt.regs[fr])} stack=${bt.stackText(fr)}: `);

@@ -16,25 +16,28 @@ export type Exactness = 'not_exact' | 'range_within' | 'exact';
 
 /** bpf_idmap: consistent renaming of ids between the two states. */
 export class IdMap {
-  private old: number[] = [];
-  private cur: number[] = [];
+  private readonly old: number[] = [];
+  private readonly cur: number[] = [];
+  /** Pairs in use ([0, count) of old/cur; reset per comparison without truncating the arrays). */
+  private count = 0;
   tmpIdGen = 0;
 
   reset(idGen: number): void {
-    this.old.length = 0;
-    this.cur.length = 0;
+    this.count = 0;
     this.tmpIdGen = idGen;
   }
 
   checkIds(oldId: number, curId: number): boolean {
     if ((oldId === 0) !== (curId === 0)) return false;
     if (oldId === 0) return true;
-    for (let i = 0; i < this.old.length; i++) {
+    const n = this.count;
+    for (let i = 0; i < n; i++) {
       if (this.old[i] === oldId) return this.cur[i] === curId;
       if (this.cur[i] === curId) return false;
     }
-    this.old.push(oldId);
-    this.cur.push(curId);
+    this.old[n] = oldId;
+    this.cur[n] = curId;
+    this.count = n + 1;
     return true;
   }
 
@@ -158,12 +161,12 @@ function refsafe(o: VState, c: VState, idmap: IdMap): boolean {
 }
 
 /**
- * states_equal. `liveRegs(frameIndex)` gives the live-register mask to compare for each frame
+ * states_equal. `liveRegs(c, frameIndex)` gives the live-register mask to compare for each frame
  * (registers not live are ignored, Linux's live_regs_before).
  */
 export function statesEqual(
   o: VState, c: VState, exact: Exactness, idmap: IdMap, idGen: number, allowUninit: boolean, unknown: Reg,
-  liveRegs: (frame: number) => number,
+  liveRegs: (st: VState, frame: number) => number,
 ): boolean {
   if (o.curframe !== c.curframe) return false;
   idmap.reset(idGen);
@@ -171,7 +174,7 @@ export function statesEqual(
   for (let f = 0; f <= o.curframe; f++) {
     const of = o.frames[f], cf = c.frames[f];
     if (of.callsite !== cf.callsite) return false;
-    const live = liveRegs(f);
+    const live = liveRegs(c, f);
     for (let r = 0; r < 11; r++) {
       if ((live & (1 << r)) === 0) continue;
       if (!regsafe(of.regs[r], cf.regs[r], idmap, exact)) return false;

@@ -19,7 +19,8 @@ import {
 
 const s64 = (x: bigint): bigint => BigInt.asIntN(64, x);
 const u64 = (x: bigint): bigint => BigInt.asUintN(64, x);
-const lo32 = (x: bigint): number => Number(x & U32);
+/** The low 32 bits (without a bigint `&` for values already below 2^32). */
+const lo32 = (x: bigint): number => (x >= 0n && x <= U32 ? Number(x) : Number(x & U32));
 const s32of = (x: bigint): number => Number(BigInt.asIntN(32, x));
 const maxB = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 const minB = (a: bigint, b: bigint): bigint => (a < b ? a : b);

@@ -100,6 +100,21 @@ export function withFields(r: Reg, fields: Partial<Reg>): Reg {
   return Object.assign(mutable(r), fields);
 }
 
+/** A copy of `r` with `precise` set as given (precision marking runs on every walk step). */
+export function withPrecise(r: Reg, precise: boolean): Reg {
+  const m = mutable(r);
+  m.precise = precise;
+  return m;
+}
+
+/** A copy of `r` with its scalar link (id, off) replaced (every register move may give one). */
+export function withLink(r: Reg, id: number, off: number): Reg {
+  const m = mutable(r);
+  m.id = id;
+  m.off = off;
+  return m;
+}
+
 /** An unknown scalar (__mark_reg_unknown; precise for unprivileged loaders as in Linux). */
 export const UNKNOWN_SCALAR: Reg = withFields(BASE, { type: 'scalar' });
 export const UNKNOWN_SCALAR_PRECISE: Reg = withFields(UNKNOWN_SCALAR, { precise: true });
@@ -114,22 +129,41 @@ export function setKnown(r: MutReg, v: bigint): void {
   r.varOff = tnumConst(u);
   r.smin = r.smax = BigInt.asIntN(64, u);
   r.umin = r.umax = u;
-  const lo = Number(u & U32);
+  const lo = u <= U32 ? Number(u) : Number(u & U32);
   r.u32min = r.u32max = lo;
   r.s32min = r.s32max = lo | 0;
 }
 
-const KNOWN_CACHE = new Map<bigint, Reg>();
+/** Small known scalars, by value (an array index: no bigint hashing). */
+const KNOWN_CACHE: Reg[] = [];
 
 /** A scalar with a known value. */
 export function knownScalar(v: bigint): Reg {
   const u = BigInt.asUintN(64, v);
-  const cached = u < 4096n ? KNOWN_CACHE.get(u) : undefined;
-  if (cached !== undefined) return cached;
+  const small = u < 4096n;
+  if (small) {
+    const cached = KNOWN_CACHE[Number(u)];
+    if (cached !== undefined) return cached;
+  }
   const r = mutable(UNKNOWN_SCALAR);
   setKnown(r, u);
-  if (u < 4096n) KNOWN_CACHE.set(u, r);
+  if (small) KNOWN_CACHE[Number(u)] = r;
   return r;
+}
+
+const IMM_CACHE: Reg[] = [];
+
+/**
+ * knownScalar of a 32-bit immediate (sign-extended to 64 bits as the ALU64 and JMP operands are):
+ * the small ones come from a cache indexed by number, without converting to bigint first.
+ */
+export function knownScalarImm(imm: number): Reg {
+  if (imm >= 0 && imm < 4096) {
+    let r = IMM_CACHE[imm];
+    if (r === undefined) IMM_CACHE[imm] = r = knownScalar(BigInt(imm));
+    return r;
+  }
+  return knownScalar(BigInt(imm));
 }
 
 /** A pointer of `type` with zero offsets (mark_reg_known_zero + type). */

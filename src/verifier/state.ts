@@ -52,9 +52,9 @@ export interface JmpHistoryEntry {
   readonly idx: number;
   readonly prevIdx: number;
   /** INSN_F_STACK_ACCESS | frame | spi << INSN_F_SPI_SHIFT | INSN_F_{DST,SRC}_REG_STACK, as Linux. */
-  flags: number;
+  readonly flags: number;
   /** Registers linked by the conditional jump at this instruction. */
-  linked: readonly LinkedReg[] | null;
+  readonly linked: readonly LinkedReg[] | null;
 }
 
 export interface VState {
@@ -96,10 +96,12 @@ export function copyFunc(f: FuncState): FuncState {
   return { regs: f.regs.slice(), stack: f.stack.slice(), frameno: f.frameno, callsite: f.callsite, subprogno: f.subprogno };
 }
 
-/** copy_verifier_state. */
-export function copyState(s: VState): VState {
+/** copy_verifier_state; `jmpHistory` is the copy's history (by default a copy of the original's). */
+export function copyState(s: VState, jmpHistory?: JmpHistoryEntry[]): VState {
+  const frames: FuncState[] = [];
+  for (let i = 0; i <= s.curframe; i++) frames.push(copyFunc(s.frames[i]));
   return {
-    frames: s.frames.slice(0, s.curframe + 1).map(copyFunc),
+    frames,
     curframe: s.curframe,
     refs: s.refs,
     activeRcuLocks: s.activeRcuLocks,
@@ -108,7 +110,8 @@ export function copyState(s: VState): VState {
     insnIdx: s.insnIdx,
     firstInsnIdx: s.firstInsnIdx,
     lastInsnIdx: s.lastInsnIdx,
-    jmpHistory: s.jmpHistory.map((e) => ({ ...e })),
+    // Entries are never edited once another state may hold them (see pushJmpHistory).
+    jmpHistory: jmpHistory ?? s.jmpHistory.slice(),
     mayGotoDepth: s.mayGotoDepth,
     missCnt: 0,
     hitCnt: 0,

@@ -21,15 +21,15 @@ export function tnum(value: bigint, mask: bigint): Tnum {
   return { value, mask };
 }
 
-const CONST_CACHE = new Map<bigint, Tnum>();
+/** Small constants, by value (an array index: no bigint hashing). */
+const CONST_CACHE: Tnum[] = [];
 
 /** A fully known value. */
 export function tnumConst(v: bigint): Tnum {
   const x = u64(v);
   if (x < 1024n) {
-    let t = CONST_CACHE.get(x);
-    if (t === undefined) CONST_CACHE.set(x, (t = { value: x, mask: 0n }));
-    return t;
+    const k = Number(x);
+    return CONST_CACHE[k] ??= { value: x, mask: 0n };
   }
   return { value: x, mask: 0n };
 }
@@ -189,6 +189,11 @@ export function tnumIsAligned(a: Tnum, size: number): boolean {
 
 /** Is every value of `b` a value of `a` (tnum_in)? */
 export function tnumIn(a: Tnum, b: Tnum): boolean {
+  // Pruning asks this for every live scalar: answer the common shapes without allocating bigints
+  // (a tnum's value has no bit of its mask, so these are the general rule's answers).
+  if (a === b || a.mask === U64) return true;
+  if (a.mask === b.mask) return a.value === b.value;
+  if (a.mask === 0n) return false;
   if ((b.mask & ~a.mask & U64) !== 0n) return false;
   return a.value === (b.value & ~a.mask & U64);
 }

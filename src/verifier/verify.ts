@@ -32,12 +32,13 @@ import { computeLiveRegs, liveRegsTable } from './liveness.js';
 import { BPF_LOG_LEVEL2, BPF_LOG_STATS, Scratch, VLog, statsLine, verifierStateStr, vlogAlignment } from './log.js';
 import { IdMap, regsafe, statesEqual, type Exactness } from './prune.js';
 import {
-  INSN_F_STACK_ACCESS, INSN_F_SPI_SHIFT, markAllScalarsImprecise, markAllScalarsPrecise, markChainPrecision, propagatePrecision,
+  INSN_F_STACK_ACCESS, INSN_F_SPI_SHIFT, backtrackTouchMasks, markAllScalarsImprecise, markAllScalarsPrecise, markChainPrecision, propagatePrecision,
   takePrecisionChanged,
   type PrecisionEnv,
 } from './precision.js';
 import { progTypeInfo, unprivilegedAllowed } from './prog-types.js';
 import { knownScalar, pointer, unknownScalar, type Reg } from './regs.js';
+import { ScalarMemo } from './scalar-memo.js';
 import {
   copyState, isSpilledReg, markStackRead, newFuncState, type JmpHistoryEntry, type LinkedReg, type VState,
 } from './state.js';
@@ -103,6 +104,8 @@ class Verifier implements Env, PrecisionEnv {
   patches: VerifyResult['ldImm64'] = [];
   readonly limit: number;
   readonly idmap = new IdMap();
+  readonly backtrackTouch: Uint32Array;
+  readonly scalarMemo: ScalarMemo;
 
   // do_check bookkeeping
   insnProcessed = 0;
@@ -119,6 +122,8 @@ class Verifier implements Env, PrecisionEnv {
   /** bpf_scc_visit per call chain ("(callsites,...,scc)"): the entry checkpoint and pending backedges. */
   private readonly sccVisits = new Map<string, { entry: VState | null; backedges: Array<{ st: VState; equal: VState }> }>();
   private numBackedges = 0;
+  /** sccCallchain's answers for the main frame, by SCC id. */
+  private readonly sccChain0: string[] = [];
   maxStatesPerInsn = 0;
   private stack: StackElem[] = [];
   private explored: Array<Explored | undefined> = [];
@@ -133,6 +138,12 @@ class Verifier implements Env, PrecisionEnv {
   /** env->prev_insn_idx: the instruction before the current one on this path. */
   private prevInsnIdxEnv = -1;
   private readonly unknown: Reg;
+  /** checkCondJmp's callbacks for the current instruction (made once, not per jump). */
+  private readonly condPush = (target: number): VState => this.pushStack(target, this.insnIdx);
+  /** liveMask as a function value (made once: pruning and precision take it for every state). */
+  private readonly liveMaskFn = (st: VState, f: number): number => this.liveMask(st, f);
+  private readonly condRecord = (linked: readonly LinkedReg[], flags: number): void =>
+    this.pushJmpHistory(flags, linked.length > 1 ? linked : null);
 
   constructor(req: VerifyRequest) {
     this.req = req;
@@ -154,12 +165,25 @@ class Verifier implements Env, PrecisionEnv {
     this.limit = req.insnLimit ?? BPF_COMPLEXITY_LIMIT_INSNS;
     this.auxPtrType = new Array(this.prog.length);
     this.unknown = unknownScalar(false);
+    this.scalarMemo = new ScalarMemo(this.prog.length);
+    this.backtrackTouch = backtrackTouchMasks(this.prog);
   }
 
   // ------------------------------------------------------------ precision
 
   markPrecise(regno: number): void {
     markChainPrecision(this, 1 << regno, []);
+  }
+
+  markPrecisePair(first: number, second: number): void {
+    // A walk's marks are those of walks of each register in turn (backtracking is distributive, and
+    // marks accumulate); only the level-2 log, which prints every walk, tells them apart.
+    if (this.log.level2) {
+      this.markPrecise(first);
+      this.markPrecise(second);
+    } else {
+      markChainPrecision(this, (1 << first) | (1 << second), []);
+    }
   }
 
   markPreciseSlot(frameno: number, spi: number): void {
@@ -186,8 +210,11 @@ class Verifier implements Env, PrecisionEnv {
   private pushJmpHistory(flags: number, linked: readonly LinkedReg[] | null): void {
     const e = this.curHistEnt;
     if (e !== null) {
-      e.flags |= flags;
-      if (linked !== null) e.linked = linked;
+      // Entries are shared by the states copied from this one (copyState): replace, never edit.
+      const n: JmpHistoryEntry = { idx: e.idx, prevIdx: e.prevIdx, flags: e.flags | flags, linked: linked ?? e.linked };
+      const h = this.cur.jmpHistory;
+      h[h.length - 1] = n;
+      this.curHistEnt = n;
       return;
     }
     const n: JmpHistoryEntry = { idx: this.insnIdx, prevIdx: this.prevInsnIdxEnv, flags, linked };
@@ -322,6 +349,9 @@ class Verifier implements Env, PrecisionEnv {
 
   /** compute_scc_callchain + format_callchain: the call chain of `st` into an SCC, or null. */
   private sccCallchain(st: VState): string | null {
+    // The main frame inside a loop: "(scc)", made once per SCC (pruning asks for every checkpoint).
+    const scc0 = this.scc[st.curframe === 0 ? st.insnIdx : st.frames[1].callsite] ?? 0;
+    if (scc0 !== 0) return (this.sccChain0[scc0] ??= `(${scc0})`);
     let s = '(';
     for (let i = 0; i <= st.curframe; i++) {
       const idx = i === st.curframe ? st.insnIdx : st.frames[i + 1].callsite;
@@ -382,7 +412,7 @@ class Verifier implements Env, PrecisionEnv {
             if ((m & (1n << BigInt(spi))) !== 0n && markStackRead(b.st, f, spi)) readChanged = true;
           }
         }
-        propagatePrecision(this, b.equal, (f) => this.liveMask(b.equal, f), b.st);
+        propagatePrecision(this, b.equal, this.liveMaskFn, b.st);
       }
       if (!takePrecisionChanged() && !readChanged) break;
     }
@@ -566,8 +596,7 @@ class Verifier implements Env, PrecisionEnv {
         this.insnIdx = i + 1 + p.off[i];
         return 'next';
       }
-      const next = checkCondJmp(this, i, (target) => this.pushStack(target, i), (f) => this.liveMask(this.cur, f),
-        (linked, flags) => this.pushJmpHistory(flags, linked.length > 1 ? linked : null));
+      const next = checkCondJmp(this, i, this.condPush, this.liveMaskFn, this.condRecord);
       if (log.enabled) this.printInsnState(i);
       this.insnIdx = next;
       return 'next';
@@ -716,7 +745,7 @@ class Verifier implements Env, PrecisionEnv {
     }
     let list = this.explored[insnIdx];
     let statesCnt = 0;
-    const liveCur = (f: number) => this.liveMask(cur, f);
+    const liveCur = this.liveMaskFn;
     if (list !== undefined) {
       for (let k = 0; k < list.states.length; k++) {
         const sl = list.states[k];
@@ -762,7 +791,7 @@ class Verifier implements Env, PrecisionEnv {
             for (let spi = 0; spi < 64; spi++) if ((m & (1n << BigInt(spi))) !== 0n) markStackRead(cur, f, spi);
           }
           if (this.jmpPoint[insnIdx] !== 0) this.pushJmpHistory(0, null);
-          propagatePrecision(this, sl, (f) => this.liveMask(sl, f));
+          propagatePrecision(this, sl, this.liveMaskFn);
           if (loop) this.addSccBackedge(sl, insnIdx);
           return true;
         }
@@ -786,7 +815,8 @@ class Verifier implements Env, PrecisionEnv {
     this.prevJmpsProcessed = this.jmpsProcessed;
     this.prevInsnProcessed = this.insnProcessed;
     if (this.bpfCapable) markAllScalarsImprecise(cur);
-    const saved = copyState(cur);
+    // The checkpoint keeps the history of the segment that led to it; the current state starts anew.
+    const saved = copyState(cur, cur.jmpHistory);
     saved.insnIdx = insnIdx;
     saved.stackRead = saved.stackRead.map(() => 0n);
     cur.stackWritten = cur.stackWritten.map(() => 0n);
@@ -892,8 +922,10 @@ function statesMaybeLooping(o: VState, c: VState): boolean {
   return true;
 }
 
+const SIZES = [4, 2, 1, 8] as const;
+
 function sizeOf(code: number): number {
-  return [4, 2, 1, 8][(code >> 3) & 3];
+  return SIZES[(code >> 3) & 3];
 }
 
 function regTypeName(r: Reg): string {
