@@ -76,16 +76,19 @@ const condCall = fc.record({
   imm: fc.boolean(), repeat: fc.boolean(), copy: fc.boolean(),
 });
 
+/** A call's operands: a repeat replays the previous ones on this slot, possibly as equal copies. */
+function operands(c: { dst: Reg; src: Reg; repeat: boolean; copy: boolean }, last: { dst: Reg; src: Reg } | null): { dst: Reg; src: Reg } {
+  const base = c.repeat && last !== null ? last : c;
+  return c.copy ? { dst: mutable(base.dst), src: mutable(base.src) } : { dst: base.dst, src: base.src };
+}
+
 describe('scalar memo', () => {
   it('every ALU answer equals a fresh adjust_scalar_min_max_vals (replays and changed operands)', () => {
     fc.assert(fc.property(fc.array(aluCall, { minLength: 1, maxLength: 30 }), (calls) => {
       const memo = new ScalarMemo(3);
       let last: { dst: Reg; src: Reg } | null = null;
       for (const c of calls) {
-        // A repeat replays the previous operands (possibly as equal copies) on this slot.
-        const base: { dst: Reg; src: Reg } = c.repeat && last !== null ? last : c;
-        let dst = base.dst, src = base.src;
-        if (c.copy) { dst = mutable(dst); src = mutable(src); }
+        const { dst, src } = operands(c, last);
         const got = memo.aluResult(c.insn, dst, src, c.op, c.alu32);
         expect(got).toEqual(aluReference(dst, src, c.op, c.alu32));
         last = { dst, src };
@@ -98,9 +101,7 @@ describe('scalar memo', () => {
       const memo = new ScalarMemo(3);
       let last: { dst: Reg; src: Reg } | null = null;
       for (const c of calls) {
-        const base: { dst: Reg; src: Reg } = c.repeat && last !== null ? last : c;
-        let dst = base.dst, src = base.src;
-        if (c.copy) { dst = mutable(dst); src = mutable(src); }
+        const { dst, src } = operands(c, last);
         const e = memo.condResult(c.insn, dst, src, c.imm, c.op, revOp(c.op), c.jmp32);
         const want = condReference(dst, src, c.imm, c.op, c.jmp32);
         const got = c.imm ? [e.trueDst, e.falseDst] : [e.trueDst, e.trueSrc, e.falseDst, e.falseSrc];
