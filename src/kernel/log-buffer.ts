@@ -7,7 +7,8 @@
  */
 import { ERRNO, KernelError } from '../errno.js';
 import { PERM_W } from '../interpreter/memory.js';
-import { VerifierLog, verifierLogAttrValid, type LogBufState } from './btf/log.js';
+import { BPF_LOG_FIXED, BPF_VERIFIER_TMP_LOG_SIZE, VerifierLog, verifierLogAttrValid, type LogBufState } from './btf/log.js';
+import type { VLogWindow } from '../verifier/index.js';
 import type { SysCtx } from './cmd/index.js';
 import type { Kernel } from './kernel.js';
 
@@ -29,13 +30,29 @@ export function checkLogAttrs(k: Kernel, level: number, size: number, buf: bigin
 }
 
 /**
- * Put a complete log text through VerifierLog, copy what the kernel would leave into the user
- * buffer and store log_true_size at `trueSizeOff` when the caller's attr reaches that far.
- * Returns 0 or the finalize errno (ENOSPC, EFAULT).
+ * What of a verifier log the caller's buffer can show, so that the verifier holds no more: the last
+ * log_size - 1 bytes (rotating) or the first (BPF_LOG_FIXED); nothing when only log_true_size is
+ * asked for (no buffer).
  */
-export function writeVerifierLog(k: Kernel, ctx: SysCtx, level: number, size: number, buf: bigint, text: string, trueSizeOff: number): number {
+export function logWindowOf(level: number, size: number, buf: bigint): VLogWindow {
+  return { keep: (level & BPF_LOG_FIXED) !== 0 ? 'head' : 'tail', chars: buf === 0n ? 0 : Math.max((size >>> 0) - 1, 0) };
+}
+
+/**
+ * Put a log text through VerifierLog, copy what the kernel would leave into the user buffer and
+ * store log_true_size at `trueSizeOff` when the caller's attr reaches that far. `trueSize` is the
+ * verifier's log_true_size when `text` holds only the part the buffer can show. Returns 0 or the
+ * finalize errno (ENOSPC, EFAULT).
+ */
+export function writeVerifierLog(
+  k: Kernel, ctx: SysCtx, level: number, size: number, buf: bigint, text: string, trueSizeOff: number, trueSize?: number,
+): number {
   const log = new VerifierLog({ level: level >>> 0, size: size >>> 0, buf: logBufState(k, buf, size) });
-  if (log.needed && text.length) log.write(text);
+  if (log.needed) {
+    // The text is many verbose() messages; none of them exceeds the 1023 bytes one message may add.
+    for (let i = 0; i < text.length; i += BPF_VERIFIER_TMP_LOG_SIZE - 1) log.write(text.slice(i, i + BPF_VERIFIER_TMP_LOG_SIZE - 1));
+    if (trueSize !== undefined) log.noteTrueSize(trueSize);
+  }
   const fin = log.finalize();
   let err = fin.errno;
   if (fin.bytes) {

@@ -6,7 +6,7 @@
  */
 import { ERRNO, errnoName } from '../errno.js';
 import type { Program } from '../isa/program.js';
-import { verify, type LdImm64Patch, type MapDescriptor, type VerifyResult } from '../verifier/index.js';
+import { verify, type LdImm64Patch, type MapDescriptor, type VerifyResult, type VLogWindow } from '../verifier/index.js';
 import type { Kernel } from './kernel.js';
 import type { BtfObject, MapObject, SignatureStatus } from './objects.js';
 import { BPF_F_RDONLY_PROG, BPF_MAP_TYPE } from './uapi.js';
@@ -20,6 +20,8 @@ export interface VerifierRun {
   readonly progFlags: number;
   readonly attachBtfId: number;
   readonly logLevel: number;
+  /** The part of the log the caller's buffer can show (see VLog): only that much is held. */
+  readonly logWindow: VLogWindow;
   readonly fdArray: bigint;
   readonly fdArrayCnt: number;
   readonly isKernel: boolean;
@@ -42,6 +44,8 @@ export interface VerifierOutcome {
   readonly ok: boolean;
   readonly errno: number;
   readonly log: string;
+  /** log_true_size when the verifier ran (the log may be longer than {@link log} holds). */
+  readonly logTrueSize?: number;
   readonly firstError?: string;
   readonly processedInsns: number;
   /** Referenced on success (the program owns one reference each); empty on failure. */
@@ -141,7 +145,7 @@ export function runVerifier(k: Kernel, r: VerifierRun): VerifierOutcome {
   const descriptors = new Map<MapObject, MapDescriptor>();
   const res = verify({
     program: r.program, progType: r.progType, expectedAttachType: r.expectedAttachType, progFlags: r.progFlags,
-    attachBtfId: r.attachBtfId, caps: k.config.caps, logLevel: r.logLevel, gplCompatible: r.gplCompatible,
+    attachBtfId: r.attachBtfId, caps: k.config.caps, logLevel: r.logLevel, logWindow: r.logWindow, gplCompatible: r.gplCompatible,
     nrCpuIds: k.config.nrCpus,
     resolveMapFd: (fd: number) => {
       const e = k.fdEntry(fd);
@@ -163,7 +167,7 @@ export function runVerifier(k: Kernel, r: VerifierRun): VerifierOutcome {
   const firstError = res.ok ? undefined : firstErrorLine(res.log);
   if (!res.ok) {
     return {
-      ok: false, errno: res.errno, log: res.log, ...(firstError === undefined ? {} : { firstError }),
+      ok: false, errno: res.errno, log: res.log, logTrueSize: res.logTrueSize, ...(firstError === undefined ? {} : { firstError }),
       processedInsns: res.stats.processedInsns, usedMaps: [], digest: res.digest,
       maxCtxOffset: res.maxCtxOffset, xlatedInsnCnt: res.xlatedInsnCnt ?? r.program.length, ldImm64: [], ctxPointerLoads: [], result: res,
     };
@@ -171,7 +175,7 @@ export function runVerifier(k: Kernel, r: VerifierRun): VerifierOutcome {
   const usedMaps = res.usedMaps.map(byId);
   for (const m of usedMaps) k.objects.get(m);
   return {
-    ok: true, errno: 0, log: res.log, processedInsns: res.stats.processedInsns, usedMaps, digest: res.digest,
+    ok: true, errno: 0, log: res.log, logTrueSize: res.logTrueSize, processedInsns: res.stats.processedInsns, usedMaps, digest: res.digest,
     maxCtxOffset: res.maxCtxOffset, xlatedInsnCnt: res.xlatedInsnCnt ?? r.program.length,
     ldImm64: res.ldImm64.map((f: LdImm64Patch) => ({ slot: f.slot, kind: f.kind, map: byId(f.map), offset: f.offset })),
     ctxPointerLoads: res.ctxPointerLoads, ...(signature ? { signature } : {}), result: res,

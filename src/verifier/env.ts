@@ -4,6 +4,7 @@
  * (data flows kernel -> verifier).
  */
 import type { Program } from '../isa/program.js';
+import type { VLogWindow } from './log.js';
 
 /** A BPF map as the verifier sees it (Linux struct bpf_map, the fields bpf_check reads). */
 export interface MapDescriptor {
@@ -69,8 +70,17 @@ export interface VerifyRequest {
   readonly caps?: Capabilities;
   /** 0 (no log), 1, 2 (per-instruction states); bit 4 (BPF_LOG_STATS) adds the stats lines. */
   readonly logLevel?: number;
-  /** Size of the log buffer; a log that does not fit makes the load fail with ENOSPC (as Linux). */
+  /**
+   * Size of the log buffer (bytes, with the NUL): a log that outgrows it at any point makes the
+   * load fail with ENOSPC and leaves its last logSize - 1 bytes (the first, with BPF_LOG_FIXED in
+   * logLevel), as Linux does. Without it the whole log is returned, up to MAX_LOG_CHARS (its end).
+   */
   readonly logSize?: number;
+  /**
+   * Keep only this part of the log, without turning an overflow into ENOSPC (the kernel model
+   * applies the buffer rules itself, from {@link VerifyResult.logTrueSize}).
+   */
+  readonly logWindow?: VLogWindow;
   /** The map behind an fd (MAP_FD / MAP_VALUE ld_imm64s and fd_array entries). */
   resolveMapFd(fd: number): MapDescriptor | { errno: number; message?: string };
   /** attr.fd_array: read(index) gives the fd stored there, or null when the read faults (EFAULT). */
@@ -111,6 +121,10 @@ export interface VerifyResult {
   readonly errno: number;
   /** The verifier log as Linux writes it for the requested log level (rotated to logSize). */
   readonly log: string;
+  /** log_true_size: the bytes the whole log needed, with the NUL (0 without a log). */
+  readonly logTrueSize: number;
+  /** How many bytes at the start of the log were dropped to keep its end (0 when none). */
+  readonly logDropped: number;
   readonly stats: VerifyStats;
   /** Highest ctx byte accessed + 1 (prog->aux->max_ctx_offset). */
   readonly maxCtxOffset: number;

@@ -11,15 +11,52 @@ import { U64, hex64, tnumIsConst, tnumIsUnknown, tnumStr } from './tnum.js';
 export const BPF_LOG_LEVEL1 = 1;
 export const BPF_LOG_LEVEL2 = 2;
 export const BPF_LOG_STATS = 4;
+/** Keep the start of the log instead of rotating (the buffer shows the first log_size - 1 bytes). */
+export const BPF_LOG_FIXED = 8;
 
-/** The log buffer: append-only pieces with truncation back to a byte position. */
+/**
+ * Most log text bpfsim holds for one verification (chars = bytes: the log is ASCII): libbpf's
+ * default log buffer (BPF_LOG_BUF_SIZE, 16 MiB). A level-2 log of a program that runs into the
+ * 1,000,000-instruction limit is gigabytes; Linux only ever keeps log_size - 1 bytes of it, and so
+ * does VLog (see {@link VLogWindow}), never more than this.
+ */
+export const MAX_LOG_CHARS = 16 << 20;
+/** Small pieces are joined into one flat string every this many (memory: one object per block). */
+const PIECES_PER_BLOCK = 1024;
+
+/**
+ * Which part of the log is worth keeping: the end (Linux's default rotating log, which leaves the
+ * last log_size - 1 bytes in the buffer) or the start (BPF_LOG_FIXED), and how much.
+ */
+export interface VLogWindow {
+  readonly keep: 'tail' | 'head';
+  readonly chars: number;
+}
+
+/**
+ * The log buffer: append-only pieces with truncation back to a byte position (bpf_vlog_reset).
+ * Positions count every byte ever written (log->end_pos); only a window of them is held:
+ * [startPos, endPos) in tail mode, [0, min(endPos, chars)) in head mode. lenMax is the largest
+ * end position reached (log->len_max without the NUL), which decides ENOSPC as in Linux even
+ * when a later reset shortened the log.
+ */
 export class VLog {
   private pieces: string[] = [];
   private ends: number[] = [];
+  /** First live piece (pieces before it were dropped off the front in tail mode). */
+  private first = 0;
+  /** Pieces from here on have not been joined into a block yet. */
+  private unjoined = 0;
+  /** Position of the first byte held (tail mode). */
+  startPos = 0;
   /** Total length written so far (log->end_pos). */
   endPos = 0;
+  lenMax = 0;
+  private readonly window: VLogWindow;
 
-  constructor(readonly level: number) {}
+  constructor(readonly level: number, window: Partial<VLogWindow> = {}) {
+    this.window = { keep: window.keep ?? 'tail', chars: Math.max(0, Math.min(window.chars ?? MAX_LOG_CHARS, MAX_LOG_CHARS)) };
+  }
 
   get enabled(): boolean {
     return this.level !== 0;
@@ -31,34 +68,97 @@ export class VLog {
 
   verbose(s: string): void {
     if (this.level === 0 || s.length === 0) return;
-    this.pieces.push(s);
+    const start = this.endPos;
     this.endPos += s.length;
+    if (this.endPos > this.lenMax) this.lenMax = this.endPos;
+    if (this.window.keep === 'head') {
+      // Only the first `chars` bytes are kept; the rest is counted.
+      if (start >= this.window.chars) return;
+      if (this.endPos > this.window.chars) s = s.slice(0, this.window.chars - start);
+      this.pieces.push(s);
+      this.ends.push(start + s.length);
+      if (this.pieces.length - this.unjoined >= PIECES_PER_BLOCK) this.joinBlock();
+      return;
+    }
+    this.pieces.push(s);
     this.ends.push(this.endPos);
+    if (this.pieces.length - this.unjoined >= PIECES_PER_BLOCK) this.joinBlock();
+    if (this.endPos - this.startPos > this.window.chars) this.dropFront(this.endPos - this.window.chars);
+  }
+
+  /** Join the pieces written since the last block into one flat string. */
+  private joinBlock(): void {
+    const from = Math.max(this.unjoined, this.first);
+    if (from >= this.pieces.length) { this.unjoined = this.pieces.length; return; }
+    const block = this.pieces.slice(from).join('');
+    const end = this.ends[this.ends.length - 1];
+    this.pieces.length = from;
+    this.ends.length = from;
+    this.pieces.push(block);
+    this.ends.push(end);
+    this.unjoined = this.pieces.length;
+  }
+
+  /** Tail mode: forget the bytes before position `pos`. */
+  private dropFront(pos: number): void {
+    while (this.first < this.pieces.length && this.ends[this.first] <= pos) this.first++;
+    if (this.first < this.pieces.length) {
+      const pieceStart = this.ends[this.first] - this.pieces[this.first].length;
+      if (pieceStart < pos) this.pieces[this.first] = this.pieces[this.first].slice(pos - pieceStart);
+    }
+    this.startPos = pos;
+    if (this.first > 4096 && this.first * 2 > this.pieces.length) {
+      this.pieces = this.pieces.slice(this.first);
+      this.ends = this.ends.slice(this.first);
+      this.unjoined = Math.max(0, this.unjoined - this.first);
+      this.first = 0;
+    }
   }
 
   /** bpf_vlog_reset: forget everything written after `pos`. */
   reset(pos: number): void {
     if (this.level === 0 || pos >= this.endPos) return;
-    while (this.pieces.length > 0) {
-      const start = this.ends[this.ends.length - 1] - this.pieces[this.pieces.length - 1].length;
+    this.endPos = pos;
+    if (pos <= this.startPos) {
+      // Everything held came after `pos`: the log is empty from there on (Linux moves start_pos too).
+      this.pieces = [];
+      this.ends = [];
+      this.first = 0;
+      this.unjoined = 0;
+      this.startPos = pos;
+      return;
+    }
+    while (this.pieces.length > this.first) {
+      const last = this.pieces.length - 1;
+      const end = this.ends[last];
+      const start = end - this.pieces[last].length;
       if (start >= pos) {
         this.pieces.pop();
         this.ends.pop();
         continue;
       }
-      const last = this.pieces.length - 1;
-      this.pieces[last] = this.pieces[last].slice(0, pos - start);
-      this.ends[last] = pos;
+      if (end > pos) {
+        this.pieces[last] = this.pieces[last].slice(0, pos - start);
+        this.ends[last] = pos;
+      }
       break;
     }
-    this.endPos = pos;
+    if (this.unjoined > this.pieces.length) this.unjoined = this.pieces.length;
   }
 
+  /** The bytes held: all of the log unless it outgrew its window (then see {@link startPos}). */
   text(): string {
-    const t = this.pieces.join('');
+    const t = this.pieces.slice(this.first).join('');
     this.pieces = [t];
-    this.ends = [t.length];
+    this.ends = [this.window.keep === 'head' ? t.length : this.endPos];
+    this.first = 0;
+    this.unjoined = 1;
     return t;
+  }
+
+  /** Whether bytes were dropped (the log outgrew its window at some point). */
+  get truncated(): boolean {
+    return this.lenMax > this.window.chars;
   }
 }
 

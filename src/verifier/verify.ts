@@ -29,7 +29,7 @@ import { helperArgCount, isCallbackCallingHelper } from './helpers.js';
 import { BPF_PROG_TYPE, MAX_BPF_PROG_TYPE } from './kernel-names.js';
 import { processFdArray, progDigest, resolvePseudoLdImm64, type MapEnv } from './ldimm64.js';
 import { computeLiveRegs, liveRegsTable } from './liveness.js';
-import { BPF_LOG_LEVEL2, BPF_LOG_STATS, Scratch, VLog, statsLine, verifierStateStr, vlogAlignment } from './log.js';
+import { BPF_LOG_FIXED, BPF_LOG_LEVEL2, BPF_LOG_STATS, Scratch, VLog, statsLine, verifierStateStr, vlogAlignment } from './log.js';
 import { IdMap, regsafe, statesEqual, type Exactness } from './prune.js';
 import {
   INSN_F_STACK_ACCESS, INSN_F_SPI_SHIFT, backtrackTouchMasks, markAllScalarsImprecise, markAllScalarsPrecise, markChainPrecision, propagatePrecision,
@@ -149,7 +149,11 @@ class Verifier implements Env, PrecisionEnv {
     this.req = req;
     this.prog = req.program;
     const caps = req.caps ?? ROOT_CAPS;
-    this.log = new VLog(req.logLevel ?? 0);
+    const level = req.logLevel ?? 0;
+    // The part of the log worth holding (see VLog): what the caller's buffer can show.
+    this.log = new VLog(level, req.logWindow ?? (req.logSize !== undefined
+      ? { keep: (level & BPF_LOG_FIXED) !== 0 ? 'head' : 'tail', chars: Math.max(req.logSize - 1, 0) }
+      : {}));
     this.progType = req.progType;
     this.attachType = req.expectedAttachType ?? 0;
     this.attachBtfId = req.attachBtfId ?? 0;
@@ -874,17 +878,17 @@ class Verifier implements Env, PrecisionEnv {
       }
       log.verbose(statsLine(this.insnProcessed, BPF_COMPLEXITY_LIMIT_INSNS, this.maxStatesPerInsn, this.totalStates, this.peakStates, 0));
     }
-    let text = log.text();
+    const text = log.text();
     const size = this.req.logSize;
-    if (log.enabled && size !== undefined && text.length + 1 > size) {
-      // The kernel's rotating log keeps the last log_size - 1 bytes and reports ENOSPC.
-      text = size > 1 ? text.slice(text.length - (size - 1)) : '';
-      errno = ERRNO.ENOSPC;
-    }
+    // bpf_vlog_finalize: a log that ever outgrew the buffer is ENOSPC (the window already holds
+    // what the buffer keeps), whatever the verdict.
+    if (log.enabled && size !== undefined && this.req.logWindow === undefined && log.lenMax + 1 > size) errno = ERRNO.ENOSPC;
     return {
       ok: errno === 0,
       errno,
       log: text,
+      logTrueSize: log.enabled ? log.lenMax + 1 : 0,
+      logDropped: log.startPos,
       stats: {
         processedInsns: this.insnProcessed, totalStates: this.totalStates, peakStates: this.peakStates,
         maxStatesPerInsn: this.maxStatesPerInsn, markRead: 0,
@@ -977,9 +981,9 @@ function safeDigest(req: VerifyRequest): Uint8Array {
 }
 
 function internalFailure(req: VerifyRequest, e: unknown): VerifyResult {
+  const log = `bpfsim: internal verifier error: ${e instanceof Error ? e.message : String(e)}\n`;
   return {
-    ok: false, errno: ERRNO.EFAULT,
-    log: `bpfsim: internal verifier error: ${e instanceof Error ? e.message : String(e)}\n`,
+    ok: false, errno: ERRNO.EFAULT, log, logTrueSize: log.length + 1, logDropped: 0,
     stats: { processedInsns: 0, totalStates: 0, peakStates: 0, maxStatesPerInsn: 0, markRead: 0, stackDepth: [0], durationNs: 0 },
     maxCtxOffset: 0, usedMaps: [], ldImm64: [], ctxPointerLoads: [], digest: safeDigest(req),
   };

@@ -15,7 +15,7 @@ import type { Command } from 'commander';
 import { errnoName } from '../../errno.js';
 import { runBatchCase } from '../../verifier/batch.js';
 import {
-  progTypeByName, progTypeName, verify, type VerifyRequest, type VerifyResult,
+  MAX_LOG_CHARS, progTypeByName, progTypeName, verify, type VerifyRequest, type VerifyResult,
 } from '../../verifier/index.js';
 import type { CliIo } from '../io.js';
 import { readProgram } from '../program-input.js';
@@ -146,6 +146,9 @@ export async function runVerify(io: CliIo, file: string | undefined, o: VerifyCl
         continue;
       }
       if (programs.length > 1) io.out(`== ${p.name} (${progTypeName(req.progType) ?? req.progType})\n`);
+      if (r.logDropped > 0) {
+        io.err(`bpfsim verify: the log is ${r.logTrueSize - 1} bytes; only its last ${r.log.length} are shown (a rotating log buffer of ${MAX_LOG_CHARS} bytes)\n`);
+      }
       io.out(r.log);
       io.out(r.ok ? 'verdict: accept\n' : `verdict: reject (${errnoName(r.errno)}): ${errorLine(r)}\n`);
     }

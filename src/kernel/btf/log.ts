@@ -15,10 +15,9 @@
  */
 import { ERRNO } from '../../errno.js';
 
-export const BPF_LOG_LEVEL1 = 1;
-export const BPF_LOG_LEVEL2 = 2;
-export const BPF_LOG_STATS = 4;
-export const BPF_LOG_FIXED = 8;
+import { BPF_LOG_FIXED, BPF_LOG_LEVEL1, BPF_LOG_LEVEL2, BPF_LOG_STATS } from '../../verifier/log.js';
+
+export { BPF_LOG_FIXED, BPF_LOG_LEVEL1, BPF_LOG_LEVEL2, BPF_LOG_STATS };
 export const BPF_LOG_MASK = BPF_LOG_LEVEL1 | BPF_LOG_LEVEL2 | BPF_LOG_STATS | BPF_LOG_FIXED;
 /** BPF_VERIFIER_TMP_LOG_SIZE: the kernel formats each message into a buffer this big. */
 export const BPF_VERIFIER_TMP_LOG_SIZE = 1024;
@@ -115,6 +114,14 @@ export class VerifierLog {
       }
     }
     this.endPos += n - 1;
+  }
+
+  /**
+   * The whole log needed `trueSize` bytes (with the NUL) though only its visible part was written
+   * here (the verifier holds no more than the buffer can show): len_max as Linux counts it.
+   */
+  noteTrueSize(trueSize: number): void {
+    this.lenMax = Math.max(this.lenMax, Math.min(trueSize, UINT_MAX));
   }
 
   /** bpf_vlog_finalize(). */

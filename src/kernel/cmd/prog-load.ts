@@ -21,7 +21,7 @@ import type { SysCtx } from './index.js';
 import { verifySignatureStep } from '../signing-schemes.js';
 import { runVerifier } from '../verifier-adapter.js';
 import { buildRunnable } from '../fixups.js';
-import { writeVerifierLog, checkLogAttrs } from '../log-buffer.js';
+import { writeVerifierLog, checkLogAttrs, logWindowOf } from '../log-buffer.js';
 import { isKnownProgType } from '../progtypes.js';
 
 /** BPF_COMPLEXITY_LIMIT_INSNS (privileged) and BPF_MAXINSNS (unprivileged). */
@@ -231,7 +231,8 @@ export function progLoad(k: Kernel, attr: AttrBytes, ctx: SysCtx): number {
     const program = decode(insns);
     const v = runVerifier(k, {
       program, progType, expectedAttachType, progFlags: a.prog_flags,
-      attachBtfId: a.attach_btf_id, logLevel: a.log_level, fdArray: a.fd_array, fdArrayCnt: a.fd_array_cnt,
+      attachBtfId: a.attach_btf_id, logLevel: a.log_level, logWindow: logWindowOf(a.log_level, a.log_size, a.log_buf),
+      fdArray: a.fd_array, fdArrayCnt: a.fd_array_cnt,
       isKernel: ctx.isKernel, name, progBtf, funcInfoCnt: a.func_info_cnt, lineInfoCnt: a.line_info_cnt,
       sigContext: sig.verifierCheck, gplCompatible: licenseIsGplCompatible(license),
     });
@@ -240,7 +241,7 @@ export function progLoad(k: Kernel, attr: AttrBytes, ctx: SysCtx): number {
       ...(v.ok ? {} : { errno: errnoName(v.errno), firstError: v.firstError }),
     });
     // The log goes to the user's buffer (a user pointer even for kernel-initiated loads).
-    const logErr = writeVerifierLog(k, ctx, a.log_level, a.log_size, a.log_buf, v.log, 140);
+    const logErr = writeVerifierLog(k, ctx, a.log_level, a.log_size, a.log_buf, v.log, 140, v.logTrueSize);
     if (!v.ok) {
       for (const m of v.usedMaps) k.objects.put(m);
       throw new KernelError(v.errno);
