@@ -4,12 +4,17 @@
  * in the order the maps are listed; each map's fd is written into the imm of the ld_imm64 at each of
  * its `slots` (MAP_FD or, with a value offset in the second half, MAP_VALUE).
  *
+ * Maps are created by a {@link BatchMapFactory} when the caller has a kernel (the CLI creates them
+ * with BPF_MAP_CREATE in the modelled kernel, so impossible maps fail with Linux's errno); without
+ * one they are plain descriptors the verifier trusts.
+ *
  * Input: {"id": "...", "prog_type": "syscall", "prog_flags": 16, "insns": "<hex>",
  *         "maps": [{"type": "array", "key_size": 4, "value_size": 8, "max_entries": 1, "flags": 0, "slots": [3]}]}
  * Output: {"id": "...", "verdict": "accept"|"reject", "errno": N, "errno_name": "EACCES",
  *          "log_tail": [...], "processed_insns": N}
  */
 import { ERRNO, errnoName } from '../errno.js';
+import { Op } from '../isa/ops.js';
 import { decode, ProgramLengthError } from '../isa/program.js';
 import { HexError, fromHex } from '../util/hex.js';
 import type { MapDescriptor, VerifyResult } from './env.js';
@@ -37,7 +42,8 @@ export interface BatchCase {
 }
 
 export interface BatchResult {
-  readonly id: string;
+  /** The case's id; null when the line has none (not an object, or invalid JSON). */
+  readonly id: string | null;
   readonly verdict: 'accept' | 'reject';
   readonly errno: number;
   readonly errno_name: string;
@@ -47,15 +53,33 @@ export interface BatchResult {
   readonly error?: string;
 }
 
-/** A malformed batch case: what is wrong with it. */
+/** A malformed batch case, or one whose maps cannot be created: what is wrong, and the errno. */
 export class BatchCaseError extends Error {
-  constructor(message: string) {
+  constructor(message: string, readonly errno: number = ERRNO.EINVAL) {
     super(message);
     this.name = 'BatchCaseError';
   }
 }
 
+/**
+ * Creates a case's maps (the i-th gets fd 3 + i) and drops them after the case. `create` returns
+ * the verifier's view of the new map, or the errno BPF_MAP_CREATE failed with.
+ */
+export interface BatchMapFactory {
+  create(m: BatchMap, mapType: number, index: number): MapDescriptor | { readonly errno: number };
+  release(): void;
+}
+
+/** Without a kernel: the map as described, trusted. */
+function describedMap(m: BatchMap, mapType: number, index: number): MapDescriptor {
+  return {
+    id: index + 1, mapType, keySize: m.key_size, valueSize: m.value_size, maxEntries: m.max_entries,
+    mapFlags: m.flags ?? 0, name: '', exclProgSha: null, frozen: false, innerMap: null,
+  };
+}
+
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+const isU32 = (v: unknown): v is number => isInt(v) && v >= 0 && v <= 0xffffffff;
 
 /** Validate the shape of a parsed JSON case (throws BatchCaseError). */
 export function parseBatchCase(v: unknown): BatchCase {
@@ -72,10 +96,11 @@ export function parseBatchCase(v: unknown): BatchCase {
     if (typeof m !== 'object' || m === null) throw new BatchCaseError(`maps[${i}] must be an object`);
     const mm = m as Record<string, unknown>;
     if (typeof mm.type !== 'string' && !isInt(mm.type)) throw new BatchCaseError(`maps[${i}].type must be a name or a number`);
+    // u32 fields of union bpf_attr.
     for (const k of ['key_size', 'value_size', 'max_entries'] as const) {
-      if (!isInt(mm[k]) || (mm[k] as number) < 0) throw new BatchCaseError(`maps[${i}].${k} must be a non-negative integer`);
+      if (!isU32(mm[k])) throw new BatchCaseError(`maps[${i}].${k} must be an integer in 0..4294967295`);
     }
-    if (mm.flags !== undefined && !isInt(mm.flags)) throw new BatchCaseError(`maps[${i}].flags must be an integer`);
+    if (mm.flags !== undefined && !isU32(mm.flags)) throw new BatchCaseError(`maps[${i}].flags must be an integer in 0..4294967295`);
     if (mm.slots !== undefined && (!Array.isArray(mm.slots) || !mm.slots.every(isInt))) {
       throw new BatchCaseError(`maps[${i}].slots must be an array of instruction indexes`);
     }
@@ -84,8 +109,11 @@ export function parseBatchCase(v: unknown): BatchCase {
   return { ...(o as unknown as BatchCase), id: String(o.id), ...(maps ? { maps } : {}) };
 }
 
-/** The verify request a case describes (throws BatchCaseError for a malformed case). */
-export function caseRequest(c: BatchCase, logLevel: number): Parameters<typeof verify>[0] {
+/**
+ * The verify request a case describes (throws BatchCaseError for a malformed case or a map that
+ * cannot be created).
+ */
+export function caseRequest(c: BatchCase, logLevel: number, factory?: BatchMapFactory): Parameters<typeof verify>[0] {
   const progType = typeof c.prog_type === 'number' ? c.prog_type : progTypeByName(c.prog_type);
   if (progType === null) throw new BatchCaseError(`unknown prog_type "${c.prog_type}"`);
   let bytes: Uint8Array;
@@ -94,21 +122,6 @@ export function caseRequest(c: BatchCase, logLevel: number): Parameters<typeof v
   } catch (e) {
     throw new BatchCaseError(`insns: ${e instanceof HexError ? e.message : String(e)}`);
   }
-  const maps: MapDescriptor[] = (c.maps ?? []).map((m, i) => {
-    const mapType = typeof m.type === 'number' ? m.type : mapTypeByName(m.type);
-    if (mapType === null) throw new BatchCaseError(`maps[${i}]: unknown map type "${m.type}"`);
-    return {
-      id: i + 1, mapType, keySize: m.key_size, valueSize: m.value_size, maxEntries: m.max_entries,
-      mapFlags: m.flags ?? 0, name: '', exclProgSha: null, frozen: false, innerMap: null,
-    };
-  });
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  (c.maps ?? []).forEach((m, i) => {
-    for (const slot of m.slots ?? []) {
-      if (slot < 0 || slot * 8 + 8 > bytes.length) throw new BatchCaseError(`maps[${i}].slots: ${slot} is not an instruction`);
-      dv.setInt32(slot * 8 + 4, 3 + i, true);
-    }
-  });
   let program;
   try {
     program = decode(bytes);
@@ -116,6 +129,22 @@ export function caseRequest(c: BatchCase, logLevel: number): Parameters<typeof v
     if (e instanceof ProgramLengthError) throw new BatchCaseError(e.message);
     throw e;
   }
+  // Each map's fd goes into the imm of the ld_imm64s at its slots: the first half of one, nothing else.
+  (c.maps ?? []).forEach((m, i) => {
+    for (const slot of m.slots ?? []) {
+      if (slot < 0 || slot >= program.length) throw new BatchCaseError(`maps[${i}].slots: ${slot} is not an instruction`);
+      if (program.op[slot] !== Op.LDDW) throw new BatchCaseError(`maps[${i}].slots: instruction ${slot} is not the first half of an ld_imm64`);
+      program.imm[slot] = 3 + i;
+    }
+  });
+  const maps: MapDescriptor[] = (c.maps ?? []).map((m, i) => {
+    const mapType = typeof m.type === 'number' ? m.type : mapTypeByName(m.type);
+    if (mapType === null) throw new BatchCaseError(`maps[${i}]: unknown map type "${m.type}"`);
+    if (!factory) return describedMap(m, mapType, i);
+    const d = factory.create(m, mapType, i);
+    if (!('mapType' in d)) throw new BatchCaseError(`maps[${i}]: BPF_MAP_CREATE failed with ${errnoName(d.errno)}`, d.errno);
+    return d;
+  });
   return {
     program, progType, progFlags: c.prog_flags ?? 0, expectedAttachType: c.expected_attach_type ?? 0,
     attachBtfId: c.attach_btf_id ?? 0, logLevel,
@@ -129,19 +158,24 @@ export function logTail(log: string, n: number): string[] {
 }
 
 /** Verify one case. Malformed cases give a result with `error` set (never throws). */
-export function runBatchCase(raw: unknown, opts: { tailLines?: number; logLevel?: number } = {}): BatchResult & { result?: VerifyResult } {
+export function runBatchCase(
+  raw: unknown, opts: { tailLines?: number; logLevel?: number; maps?: BatchMapFactory } = {},
+): BatchResult & { result?: VerifyResult } {
   let c: BatchCase;
   try {
     c = parseBatchCase(raw);
-    const req = caseRequest(c, c.log_level ?? opts.logLevel ?? 1);
+    const req = caseRequest(c, c.log_level ?? opts.logLevel ?? 1, opts.maps);
     const r = verify(req);
     return {
       id: c.id, verdict: r.ok ? 'accept' : 'reject', errno: r.errno, errno_name: r.ok ? '' : errnoName(r.errno),
       log_tail: logTail(r.log, opts.tailLines ?? 3), processed_insns: r.stats.processedInsns, result: r,
     };
   } catch (e) {
-    const id = typeof raw === 'object' && raw !== null && 'id' in raw ? String((raw as { id: unknown }).id) : '';
+    const id = typeof raw === 'object' && raw !== null && 'id' in raw ? String((raw as { id: unknown }).id) : null;
     const msg = e instanceof Error ? e.message : String(e);
-    return { id, verdict: 'reject', errno: ERRNO.EINVAL, errno_name: 'EINVAL', log_tail: [], processed_insns: 0, error: msg };
+    const errno = e instanceof BatchCaseError ? e.errno : ERRNO.EINVAL;
+    return { id, verdict: 'reject', errno, errno_name: errnoName(errno), log_tail: [], processed_insns: 0, error: msg };
+  } finally {
+    opts.maps?.release();
   }
 }

@@ -75,11 +75,9 @@ describe('size and complexity limits', () => {
     const bytes = new Uint8Array(n * 8);
     for (let i = 0; i < n; i++) bytes[i * 8] = 0xb7; // r0 = 0
     bytes[(n - 1) * 8] = 0x95;
-    const t0 = Date.now();
     const r = verify(req(decode(bytes)));
     expect(r.errno).toBe(ERRNO.E2BIG);
     expect(r.stats.processedInsns).toBe(0);
-    expect(Date.now() - t0).toBeLessThan(5000);
   });
 
   it('unprivileged loaders are limited to 4096 instructions (BPF_MAXINSNS)', () => {
@@ -118,11 +116,9 @@ describe('size and complexity limits', () => {
 
   it('a loop without a provable bound ends at the 1,000,000 processed-instruction limit', () => {
     // r1 = ctx->len; do { r1 += 1 } while (r1 != 0): every iteration differs, nothing prunes.
-    const t0 = Date.now();
     const r = verify(req(assemble([LoadMem(R1, R1, 0, 'W'), Mov64.imm(R0, 0), Label('top'), Add64.imm(R1, 1), JNE.imm(R1, 0, 'top'), Exit()]), { logLevel: 0 }));
     expect(r.errno).toBe(ERRNO.E2BIG);
     expect(r.stats.processedInsns).toBe(BPF_COMPLEXITY_LIMIT_INSNS + 1);
-    expect(Date.now() - t0).toBeLessThan(60_000);
   }, 120_000);
 
   it('too many pending branches: "The sequence of 8193 jumps is too complex."', () => {

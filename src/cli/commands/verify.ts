@@ -13,6 +13,7 @@
 import { basename, extname } from 'node:path';
 import type { Command } from 'commander';
 import { errnoName } from '../../errno.js';
+import { kernelMapFactory } from '../../kernel/batch-maps.js';
 import { runBatchCase } from '../../verifier/batch.js';
 import {
   MAX_LOG_CHARS, progTypeByName, progTypeName, verify, type VerifyRequest, type VerifyResult,
@@ -97,6 +98,8 @@ function applyOptions(req: NamedRequest['request'], o: VerifyCliOptions): Verify
 
 async function runBatch(io: CliIo, path: string, o: VerifyCliOptions): Promise<void> {
   const tail = intOpt(o.tail, '--tail', 3);
+  // Each case's maps are created with BPF_MAP_CREATE in one modelled kernel (and closed after it).
+  const maps = kernelMapFactory();
   let rejected = false;
   for await (const line of io.lines(path)) {
     if (line.trim() === '') continue;
@@ -108,7 +111,7 @@ async function runBatch(io: CliIo, path: string, o: VerifyCliOptions): Promise<v
       rejected = true;
       continue;
     }
-    const r = runBatchCase(parsed, { tailLines: tail });
+    const r = runBatchCase(parsed, { tailLines: tail, maps });
     if (r.verdict === 'reject') rejected = true;
     const { result: _omit, ...out } = r;
     void _omit;
