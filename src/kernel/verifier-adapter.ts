@@ -146,6 +146,7 @@ export function runVerifier(k: Kernel, r: VerifierRun): VerifierOutcome {
   const res = verify({
     program: r.program, progType: r.progType, expectedAttachType: r.expectedAttachType, progFlags: r.progFlags,
     attachBtfId: r.attachBtfId, caps: k.config.caps, logLevel: r.logLevel, logWindow: r.logWindow, gplCompatible: r.gplCompatible,
+    hasBtfInfo: r.funcInfoCnt > 0 || r.lineInfoCnt > 0,
     nrCpuIds: k.config.nrCpus,
     resolveMapFd: (fd: number) => {
       const e = k.fdEntry(fd);

@@ -65,6 +65,11 @@ export interface VerifyRequest {
   readonly expectedAttachType?: number;
   readonly progFlags?: number;
   readonly attachBtfId?: number;
+  /**
+   * The load carries func_info or line_info (BTF for its subprograms). Without it Linux refuses
+   * LD_ABS and tail calls outside the main program (check_abnormal_return). Default false.
+   */
+  readonly hasBtfInfo?: boolean;
   /** GPL-compatible license (default true): GPL-only helpers need it. */
   readonly gplCompatible?: boolean;
   readonly caps?: Capabilities;

@@ -249,6 +249,7 @@ class Verifier implements Env, PrecisionEnv {
     const sp = findSubprogs(p, this.log, this.bpfCapable);
     this.subprogs = sp.subprogs;
     this.subprogOf = sp.subprogOf;
+    if (!this.req.hasBtfInfo) checkAbnormalReturn(this.log, sp.subprogs);
     const resolved = resolvePseudoLdImm64(mapEnv, p);
     this.digest = mapEnv.digest;
     this.patches = resolved.patches;
@@ -977,6 +978,17 @@ function safeDigest(req: VerifyRequest): Uint8Array {
     return progDigest(req.program);
   } catch {
     return new Uint8Array(32);
+  }
+}
+
+/**
+ * check_btf_info without func_info/line_info → check_abnormal_return: a subprogram that may leave
+ * the program abnormally (LD_ABS on a bad packet offset, a tail call) needs BTF to be verified.
+ */
+function checkAbnormalReturn(log: VLog, subprogs: readonly Subprog[]): void {
+  for (let i = 1; i < subprogs.length; i++) {
+    if (subprogs[i].hasLdAbs) fail(log, ERRNO.EINVAL, 'LD_ABS is not allowed in subprogs without BTF\n');
+    if (subprogs[i].hasTailCall) fail(log, ERRNO.EINVAL, 'tail_call is not allowed in subprogs without BTF\n');
   }
 }
 

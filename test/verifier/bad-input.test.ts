@@ -10,6 +10,7 @@ import {
 } from '../../src/isa/builders.js';
 import { decode, fromInstructions } from '../../src/isa/program.js';
 import { resolveLabels } from '../../src/isa/builders.js';
+import { assembleKernelProgram } from '../../src/isa/asm-kernel.js';
 import { ERRNO } from '../../src/errno.js';
 import { runBatchCase } from '../../src/verifier/batch.js';
 import { BPF_COMPLEXITY_LIMIT_INSNS, verify, type VerifyRequest } from '../../src/verifier/index.js';
@@ -130,4 +131,28 @@ describe('size and complexity limits', () => {
     expect(r.errno).toBe(ERRNO.E2BIG);
     expect(r.log).toContain('The sequence of 8193 jumps is too complex.');
   }, 120_000);
+});
+
+describe('subprograms that may leave abnormally need BTF (check_abnormal_return)', () => {
+  // First error lines and processed counts as Linux 6.18 gave them for these programs (socket
+  // filter, no func_info), before the verifier walked a single instruction.
+  const prog = (text: string) => assembleKernelProgram(text);
+  const progArray = { id: 1, mapType: 3, keySize: 4, valueSize: 4, maxEntries: 4, mapFlags: 0, name: '', exclProgSha: null, frozen: false, innerMap: null };
+
+  it('a tail call in a subprogram: "tail_call is not allowed in subprogs without BTF"', () => {
+    const p = prog('r6 = r1\ncall pc+2\nr0 = 0\nexit\nr2 = map[fd:3]\nr3 = 0\ncall 12\nr0 = 0\nexit');
+    const r = verify(req(p, { resolveMapFd: (fd) => (fd === 3 ? progArray : { errno: ERRNO.EBADF }) }));
+    expect(r.errno).toBe(ERRNO.EINVAL);
+    expect(r.log.split('\n')[0]).toBe('tail_call is not allowed in subprogs without BTF');
+    expect(r.stats.processedInsns).toBe(0);
+    // With func_info the check does not apply (the verifier then walks the program).
+    expect(verify(req(p, { hasBtfInfo: true, resolveMapFd: (fd) => (fd === 3 ? progArray : { errno: ERRNO.EBADF }) })).stats.processedInsns).toBeGreaterThan(0);
+  });
+
+  it('LD_ABS in a subprogram: "LD_ABS is not allowed in subprogs without BTF"', () => {
+    const r = verify(req(prog('r6 = r1\ncall pc+2\nr0 = 0\nexit\nr0 = *(u8 *)skb[0]\nr0 = 0\nexit')));
+    expect(r.errno).toBe(ERRNO.EINVAL);
+    expect(r.log.split('\n')[0]).toBe('LD_ABS is not allowed in subprogs without BTF');
+    expect(r.stats.processedInsns).toBe(0);
+  });
 });
