@@ -91,6 +91,14 @@ describe('bpfsim verify <file>', () => {
     expect(doc).toMatchObject({ prog: 'maps_prog', verdict: 'success', processed_insns: expectedObjects('maps_globals').progs[0].verified_insns });
   });
 
+  it('without --prog verifies every inner program of a light skeleton, like an object', async () => {
+    const r = await verifyCli([join(FIXTURES, 'lskel', 'shared_subprog.v78.lskel.h'), '--json']);
+    expect(r.code).toBe(0);
+    const docs = JSON.parse(r.out) as Array<{ prog: string; verdict: string; processed_insns: number }>;
+    expect(docs.map((d) => [d.prog, d.verdict, d.processed_insns]).sort()).toEqual(
+      expectedObjects('shared_subprog').progs.map((p) => [p.name, 'success', p.verified_insns]).sort());
+  });
+
   it('bad usage and unreadable input exit with status 2 and a clear message', async () => {
     expect((await verifyCli([])).code).toBe(2);
     const t = await verifyCli([file('t.asm', 'exit\n'), '--type', 'nonsense']);

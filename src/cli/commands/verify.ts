@@ -135,8 +135,6 @@ export async function runVerify(io: CliIo, file: string | undefined, o: VerifyCl
     if (o.prog !== undefined) {
       programs = programs.filter((p) => p.name === o.prog);
       if (programs.length === 0) throw new VerifyInputError(`no program named '${o.prog}' in ${file}`);
-    } else if (file.endsWith('.lskel.h') && programs.length > 1) {
-      throw new VerifyInputError(`${file} has several programs (${programs.map((p) => p.name).join(', ')}): pick one with --prog`);
     }
     let allOk = true;
     const docs: Array<Record<string, unknown>> = [];
