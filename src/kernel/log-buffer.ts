@@ -7,8 +7,8 @@
  */
 import { ERRNO, KernelError } from '../errno.js';
 import { PERM_W } from '../interpreter/memory.js';
-import { BPF_LOG_FIXED, BPF_VERIFIER_TMP_LOG_SIZE, VerifierLog, verifierLogAttrValid, type LogBufState } from './btf/log.js';
-import type { VLogWindow } from '../verifier/index.js';
+import { BPF_VERIFIER_TMP_LOG_SIZE, VerifierLog, verifierLogAttrValid, type LogBufState } from './btf/log.js';
+import { logWindowFor, type VLogWindow } from '../verifier/index.js';
 import type { SysCtx } from './cmd/index.js';
 import type { Kernel } from './kernel.js';
 
@@ -35,7 +35,7 @@ export function checkLogAttrs(k: Kernel, level: number, size: number, buf: bigin
  * asked for (no buffer).
  */
 export function logWindowOf(level: number, size: number, buf: bigint): VLogWindow {
-  return { keep: (level & BPF_LOG_FIXED) !== 0 ? 'head' : 'tail', chars: buf === 0n ? 0 : Math.max((size >>> 0) - 1, 0) };
+  return logWindowFor(level, buf === 0n ? 0 : size >>> 0);
 }
 
 /**

@@ -12,4 +12,4 @@ export {
   BPF_MAP_TYPE, BPF_PROG_TYPE, helperName, mapTypeByName, mapTypeName, progTypeByName, progTypeName,
 } from './kernel-names.js';
 export { disasmInsn } from './disasm.js';
-export { BPF_LOG_FIXED, MAX_LOG_CHARS, type VLogWindow } from './log.js';
+export { MAX_LOG_CHARS, logWindowFor, type VLogWindow } from './log.js';

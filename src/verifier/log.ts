@@ -33,6 +33,11 @@ export interface VLogWindow {
   readonly chars: number;
 }
 
+/** What a buffer of `size` bytes (with the NUL) shows of a log written at `level`. */
+export function logWindowFor(level: number, size: number): VLogWindow {
+  return { keep: (level & BPF_LOG_FIXED) !== 0 ? 'head' : 'tail', chars: Math.max(size - 1, 0) };
+}
+
 /**
  * The log buffer: append-only pieces with truncation back to a byte position (bpf_vlog_reset).
  * Positions count every byte ever written (log->end_pos); only a window of them is held:

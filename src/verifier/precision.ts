@@ -318,6 +318,22 @@ function prevInsnIdx(p: Program, st: VState, i: number): number {
 const bt = new Backtrack();
 
 /**
+ * Walk back from `start` for what `bt` holds; where the walk meets something it cannot follow,
+ * every scalar becomes precise (Linux's mark_all_scalars_precise fallback).
+ */
+function walkOrMarkAll(env: PrecisionEnv, start: VState): void {
+  if (bt.empty()) return;
+  try {
+    walk(env, start);
+  } catch (e) {
+    if (!(e instanceof Unsupported)) throw e;
+    markAllScalarsPrecise(env, start);
+  } finally {
+    audit.active = false;
+  }
+}
+
+/**
  * __mark_chain_precision for `regs` (a mask of the current frame's registers) and `slots` (stack
  * slots of given frames). The current state itself is not marked (Linux: precision only matters in
  * checkpoints).
@@ -328,15 +344,7 @@ export function markChainPrecision(env: PrecisionEnv, regMask: number, slots: Re
   bt.init(start.curframe);
   bt.regs[bt.frame] = regMask;
   for (const [f, spi] of slots) bt.setSlot(f, spi);
-  if (bt.empty()) return;
-  try {
-    walk(env, start);
-  } catch (e) {
-    if (!(e instanceof Unsupported)) throw e;
-    markAllScalarsPrecise(env, start);
-  } finally {
-    audit.active = false;
-  }
+  walkOrMarkAll(env, start);
 }
 
 /** propagate_precision: `cur` was pruned against `old`; what `old` needed precise, `cur` needs too. */
@@ -366,15 +374,7 @@ export function propagatePrecision(
     }
     if (!first && log.level2) log.verbose('\n');
   }
-  if (bt.empty()) return;
-  try {
-    walk(env, start);
-  } catch (e) {
-    if (!(e instanceof Unsupported)) throw e;
-    markAllScalarsPrecise(env, start);
-  } finally {
-    audit.active = false;
-  }
+  walkOrMarkAll(env, start);
 }
 
 /**

@@ -8,7 +8,7 @@
  * (not precise), RANGE_WITHIN compares every scalar's range, EXACT demands identical states
  * (used to detect infinite loops).
  */
-import { BPF_ADD_CONST, type Reg } from './regs.js';
+import { BPF_ADD_CONST, sameValue, type Reg } from './regs.js';
 import type { FuncState, StackSlot, VState } from './state.js';
 import { tnumIn } from './tnum.js';
 
@@ -52,18 +52,14 @@ function rangeWithin(o: Reg, c: Reg): boolean {
     o.u32min <= c.u32min && o.u32max >= c.u32max && o.s32min <= c.s32min && o.s32max >= c.s32max;
 }
 
-/** The fields Linux compares with memcmp up to `id` (type, off, the union, var_off, bounds). */
-function sameUpToId(o: Reg, c: Reg): boolean {
-  return o.type === c.type && o.flags === c.flags && o.off === c.off && o.map === c.map && o.range === c.range &&
-    o.memSize === c.memSize && o.subprogno === c.subprogno && o.varOff.value === c.varOff.value &&
-    o.varOff.mask === c.varOff.mask && o.smin === c.smin && o.smax === c.smax && o.umin === c.umin &&
-    o.umax === c.umax && o.s32min === c.s32min && o.s32max === c.s32max && o.u32min === c.u32min &&
-    o.u32max === c.u32max;
-}
-
 function sameUpToVarOff(o: Reg, c: Reg): boolean {
   return o.type === c.type && o.flags === c.flags && o.off === c.off && o.map === c.map && o.range === c.range &&
     o.memSize === c.memSize && o.subprogno === c.subprogno;
+}
+
+/** The fields Linux compares with memcmp up to `id` (type, off, the union, var_off, bounds). */
+function sameUpToId(o: Reg, c: Reg): boolean {
+  return sameUpToVarOff(o, c) && sameValue(o, c);
 }
 
 function regsExact(o: Reg, c: Reg, idmap: IdMap): boolean {

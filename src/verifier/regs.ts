@@ -174,6 +174,15 @@ export function pointer(type: RegType, fields: Partial<Reg> = {}): Reg {
   return Object.assign(r, fields);
 }
 
+/** Same tnum and bounds: the value part of a register, all the abstract domain reads. */
+export function sameValue(a: Reg, b: Reg): boolean {
+  if (a === b) return true;
+  const s = a.varOff, t = b.varOff;
+  return a.s32min === b.s32min && a.s32max === b.s32max && a.u32min === b.u32min && a.u32max === b.u32max &&
+    (s === t || (s.value === t.value && s.mask === t.mask)) &&
+    a.umin === b.umin && a.umax === b.umax && a.smin === b.smin && a.smax === b.smax;
+}
+
 export function isScalar(r: Reg): boolean {
   return r.type === 'scalar';
 }

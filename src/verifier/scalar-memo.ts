@@ -16,16 +16,7 @@ import type { AluName } from '../isa/ops.js';
 import {
   adjustScalar, boundsSane, markRegUnbounded, markUnknownBounds, refineCondOp, regBoundsSync, type CondOp,
 } from './ranges.js';
-import { NOT_INIT, mutable, type MutReg, type Reg } from './regs.js';
-
-/** Same tnum and bounds (the value part, all the abstract domain reads). */
-function sameValue(a: Reg, b: Reg): boolean {
-  if (a === b) return true;
-  const s = a.varOff, t = b.varOff;
-  return a.s32min === b.s32min && a.s32max === b.s32max && a.u32min === b.u32min && a.u32max === b.u32max &&
-    (s === t || (s.value === t.value && s.mask === t.mask)) &&
-    a.umin === b.umin && a.umax === b.umax && a.smin === b.smin && a.smax === b.smax;
-}
+import { NOT_INIT, mutable, sameValue, type MutReg, type Reg } from './regs.js';
 
 /** Same in every field but the scalar link (id, off): what an ALU result inherits from its operand. */
 function sameButLink(a: Reg, b: Reg): boolean {

@@ -29,7 +29,7 @@ import { helperArgCount, isCallbackCallingHelper } from './helpers.js';
 import { BPF_PROG_TYPE, MAX_BPF_PROG_TYPE } from './kernel-names.js';
 import { processFdArray, progDigest, resolvePseudoLdImm64, type MapEnv } from './ldimm64.js';
 import { computeLiveRegs, liveRegsTable } from './liveness.js';
-import { BPF_LOG_FIXED, BPF_LOG_LEVEL2, BPF_LOG_STATS, Scratch, VLog, statsLine, verifierStateStr, vlogAlignment } from './log.js';
+import { BPF_LOG_LEVEL2, BPF_LOG_STATS, Scratch, VLog, logWindowFor, statsLine, verifierStateStr, vlogAlignment } from './log.js';
 import { IdMap, regsafe, statesEqual, type Exactness } from './prune.js';
 import {
   INSN_F_STACK_ACCESS, INSN_F_SPI_SHIFT, backtrackTouchMasks, markAllScalarsImprecise, markAllScalarsPrecise, markChainPrecision, propagatePrecision,
@@ -151,9 +151,7 @@ class Verifier implements Env, PrecisionEnv {
     const caps = req.caps ?? ROOT_CAPS;
     const level = req.logLevel ?? 0;
     // The part of the log worth holding (see VLog): what the caller's buffer can show.
-    this.log = new VLog(level, req.logWindow ?? (req.logSize !== undefined
-      ? { keep: (level & BPF_LOG_FIXED) !== 0 ? 'head' : 'tail', chars: Math.max(req.logSize - 1, 0) }
-      : {}));
+    this.log = new VLog(level, req.logWindow ?? (req.logSize !== undefined ? logWindowFor(level, req.logSize) : {}));
     this.progType = req.progType;
     this.attachType = req.expectedAttachType ?? 0;
     this.attachBtfId = req.attachBtfId ?? 0;

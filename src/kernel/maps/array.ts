@@ -87,6 +87,12 @@ export function arrayIndex(key: Uint8Array, maxEntries: number): number {
 }
 
 /** array_map_get_next_key: NULL or out-of-range key -> 0; the last index -> ENOENT. */
+/** map_delete_elem on an array: EINVAL (after the key length check), every element always exists. */
+export function arrayDelete(key: Uint8Array): never {
+  checkLen('key', key, 4);
+  throw new KernelError('EINVAL', 'array elements cannot be deleted');
+}
+
 export function arrayGetNextKey(key: Uint8Array | null, maxEntries: number): Uint8Array {
   if (key !== null) checkLen('key', key, 4);
   const index = key === null ? U32_MAX : readU32(key);
@@ -164,8 +170,7 @@ class ArrayMapImpl extends MapBase implements ArrayMap {
   }
 
   delete(key: Uint8Array): void {
-    checkLen('key', key, 4);
-    throw new KernelError('EINVAL', 'array elements cannot be deleted');
+    arrayDelete(key);
   }
 
   getNextKey(key: Uint8Array | null): Uint8Array {

@@ -106,10 +106,9 @@ class HashOfMapsImpl extends MapBase implements MapInMap {
 
   getNextKey(key: Uint8Array | null): Uint8Array {
     if (key !== null) checkLen('key', key, this.keySize);
-    const s = key === null ? -1 : this.index.find(key);
-    const next = s >= 0 ? this.index.after(s) : this.index.first();
-    if (next < 0) throw new KernelError('ENOENT');
-    return this.index.keyOf(next).slice();
+    const next = this.index.keyAfter(key);
+    if (next === null) throw new KernelError('ENOENT');
+    return next;
   }
 
   innerMapAt(key: Uint8Array): BpfMap | null {

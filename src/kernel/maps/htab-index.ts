@@ -80,12 +80,14 @@ export class HashIndex {
     return true;
   }
 
-  first(): number {
-    return this.head;
-  }
-
-  after(slot: number): number {
-    return this.next[slot];
+  /**
+   * htab_map_get_next_key's walk: a copy of the key after `key`, or of the first key when `key` is
+   * null or not in the map (Linux restarts from the first bucket); null after the last one.
+   */
+  keyAfter(key: Uint8Array | null): Uint8Array | null {
+    const s = key === null ? -1 : this.find(key);
+    const next = s >= 0 ? this.next[s] : this.head;
+    return next < 0 ? null : this.keyOf(next).slice();
   }
 
   keyOf(slot: number): Uint8Array {

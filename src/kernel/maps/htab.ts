@@ -168,11 +168,9 @@ export abstract class HtabBase extends MapBase {
 
   getNextKey(key: Uint8Array | null): Uint8Array {
     if (key !== null) checkLen('key', key, this.keySize);
-    const s = key === null ? -1 : this.index.find(key);
-    // A missing key restarts from the first element, as htab_map_get_next_key does.
-    const next = s >= 0 ? this.index.after(s) : this.index.first();
-    if (next < 0) throw new KernelError('ENOENT');
-    return this.index.keyOf(next).slice();
+    const next = this.index.keyAfter(key);
+    if (next === null) throw new KernelError('ENOENT');
+    return next;
   }
 
   /** Address of `cpu`'s copy (or the value) of the element in `slot`. */

@@ -7,7 +7,7 @@
 import { KernelError } from '../../errno.js';
 import { PERM_RW, type Region } from '../../interpreter/memory.js';
 import { BPF_EXIST, BPF_NOEXIST } from '../uapi.js';
-import { arrayGeometry, arrayGetNextKey, arrayIndex, arrayUpdateErr } from './array.js';
+import { arrayGeometry, arrayDelete, arrayGetNextKey, arrayIndex, arrayUpdateErr } from './array.js';
 import { MapBase, checkLen, checkLookupFlags, errno, progPerm } from './common.js';
 import { ROOT_MAP_CAPS, type MapCreateAttrs, type PercpuArrayMap } from './types.js';
 import type { MapResources } from './resources.js';
@@ -59,8 +59,7 @@ class PercpuArrayMapImpl extends MapBase implements PercpuArrayMap {
   }
 
   delete(key: Uint8Array): void {
-    checkLen('key', key, 4);
-    throw new KernelError('EINVAL', 'array elements cannot be deleted');
+    arrayDelete(key);
   }
 
   getNextKey(key: Uint8Array | null): Uint8Array {
